@@ -1,0 +1,6 @@
+namespace Ally.Host;
+
+internal static class Program
+{
+    public static int Main(string[] args) => 0;
+}

@@ -1,0 +1,72 @@
+using Ally.Abstractions;
+
+namespace Ally.Host.Providers.Http;
+
+/// <summary>Maps HTTP failures to the contract's error kinds, by status code first and the provider's code second.</summary>
+/// <remarks>
+/// The error <c>type</c> field does not identify the error (OpenAI sends <c>invalid_request_error</c> with a 401),
+/// so classification is by status and <c>code</c>, as PROVIDER-QUIRKS.md says.
+/// </remarks>
+internal static class HttpErrorClassifier
+{
+    public static ProviderErrorKind Classify(int status, string? code, string? message)
+    {
+        var lowerCode = code?.ToLowerInvariant() ?? string.Empty;
+        var lowerMessage = message?.ToLowerInvariant() ?? string.Empty;
+
+        if (lowerCode is "context_length_exceeded" or "string_above_max_length" ||
+            lowerMessage.Contains("prompt is too long", StringComparison.Ordinal) ||
+            lowerMessage.Contains("context length", StringComparison.Ordinal) ||
+            lowerMessage.Contains("context_length_exceeded", StringComparison.Ordinal) ||
+            lowerMessage.Contains("maximum context", StringComparison.Ordinal) ||
+            lowerMessage.Contains("input token count", StringComparison.Ordinal) && lowerMessage.Contains("exceeds", StringComparison.Ordinal))
+        {
+            return ProviderErrorKind.ContextLengthExceeded;
+        }
+
+        if (lowerCode is "insufficient_quota" or "billing_hard_limit_reached")
+        {
+            return ProviderErrorKind.QuotaExceeded;
+        }
+
+        if (lowerCode is "content_filter" or "content_policy_violation")
+        {
+            return ProviderErrorKind.ContentFilter;
+        }
+
+        if (lowerCode is "invalid_api_key" or "api_key_invalid" or "authentication_error" or "permission_error" or "permission_denied" or "unauthenticated")
+        {
+            return ProviderErrorKind.Authentication;
+        }
+
+        if (lowerCode is "model_not_found" or "not_found_error")
+        {
+            return ProviderErrorKind.NotFound;
+        }
+
+        if (lowerCode is "overloaded_error")
+        {
+            return ProviderErrorKind.Overloaded;
+        }
+
+        return status switch
+        {
+            401 or 403 => ProviderErrorKind.Authentication,
+            402 => ProviderErrorKind.QuotaExceeded,
+            404 => ProviderErrorKind.NotFound,
+            408 => ProviderErrorKind.Timeout,
+            413 => ProviderErrorKind.ContextLengthExceeded,
+            429 => ProviderErrorKind.RateLimit,
+            503 or 529 => ProviderErrorKind.Overloaded,
+            >= 500 => ProviderErrorKind.ServerError,
+            400 or 409 or 422 => ProviderErrorKind.InvalidRequest,
+            _ => ProviderErrorKind.Unknown,
+        };
+    }
+
+    /// <summary>Classifies an exception thrown by <see cref="HttpClient"/> itself (no response).</summary>
+    public static ProviderException FromTransport(string provider, Exception exception, bool afterFirstPiece, string? partialText) =>
+        afterFirstPiece
+            ? new ProviderException(ProviderErrorKind.TruncatedStream, $"The connection to {provider} broke while the answer was streaming: {exception.Message}", provider, innerException: exception) { PartialText = partialText }
+            : new ProviderException(ProviderErrorKind.Network, $"Could not reach {provider}: {exception.Message}", provider, innerException: exception);
+}
