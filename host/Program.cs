@@ -1,6 +1,56 @@
+using Ally.Host.Cli;
+using Ally.Host.Configuration;
+using Ally.Host.Plugins;
+using Ally.Host.Providers;
+using Ally.Host.Terminal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
 namespace Ally.Host;
 
+/// <summary>The composition root: read configuration, load plugins, build the provider registry, run the command.</summary>
 internal static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static async Task<int> Main(string[] args)
+    {
+        var streams = StandardStreams.FromConsole();
+        var cli = new AllyCommandLine(streams, global => Compose(global, streams));
+        return await cli.InvokeAsync(args);
+    }
+
+    private static IHost Compose(GlobalArguments global, StandardStreams streams)
+    {
+        var currentDirectory = Environment.CurrentDirectory;
+        var configPath = ConfigLoader.Locate(global.ConfigPath, Environment.GetEnvironmentVariable, currentDirectory);
+        var config = ConfigLoader.Load(configPath, global.PluginsPath, currentDirectory);
+        var envWarnings = new List<string>();
+        var environment = AllyEnvironment.Load(config.Directory, envWarnings.Add);
+
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders()
+            .SetMinimumLevel(global.Verbose ? LogLevel.Debug : LogLevel.Warning)
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+
+        builder.Services
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(streams)
+            .AddSingleton(config)
+            .AddSingleton(environment)
+            .AddSingleton(sp => new PluginLoader(sp.GetRequiredService<ILogger<PluginLoader>>(), currentDirectory))
+            .AddSingleton(sp => sp.GetRequiredService<PluginLoader>().Load(config.PluginsDirectory))
+            .AddSingleton<ProviderRegistry>()
+            .AddSingleton(sp => SecretRedactor.FromEnvironment(
+                environment,
+                sp.GetRequiredService<ProviderRegistry>().Entries.SelectMany(e => e.Plugin.RequiredEnvVars.Concat(e.Definition?.KeyVariables ?? []))));
+
+        var host = builder.Build();
+        foreach (var warning in envWarnings)
+        {
+            streams.Error.WriteLine($"warning: {warning}");
+        }
+
+        return host;
+    }
 }
