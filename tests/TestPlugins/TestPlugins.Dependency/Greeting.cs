@@ -1,0 +1,6 @@
+namespace Ally.TestPlugins;
+
+public sealed class Greeting
+{
+    public string Text => "hello from a dependency";
+}

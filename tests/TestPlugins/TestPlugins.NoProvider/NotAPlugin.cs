@@ -1,0 +1,8 @@
+using Ally.Abstractions;
+
+namespace Ally.TestPlugins;
+
+public static class NotAPlugin
+{
+    public static ProviderValidation Check() => ProviderValidation.Success;
+}
