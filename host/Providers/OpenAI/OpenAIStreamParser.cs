@@ -30,8 +30,17 @@ internal sealed class OpenAIStreamParser
     /// <summary>Reads one chunk; returns the update to yield now, or <see langword="null"/> when it holds nothing to show yet.</summary>
     public ChatResponseUpdate? Read(JsonElement chunk)
     {
-        _responseId ??= OpenAIResponseParser.GetString(chunk, "id");
-        _modelId = OpenAIResponseParser.GetString(chunk, "model") ?? _modelId;
+        // Azure opens with a prompt_filter_results chunk whose id and model are empty strings.
+        if (string.IsNullOrEmpty(_responseId) && OpenAIResponseParser.GetString(chunk, "id") is { Length: > 0 } id)
+        {
+            _responseId = id;
+        }
+
+        if (OpenAIResponseParser.GetString(chunk, "model") is { Length: > 0 } model)
+        {
+            _modelId = model;
+        }
+
         _createdAt ??= OpenAIResponseParser.GetCreated(chunk);
 
         if (OpenAIResponseParser.ParseUsage(chunk) is { } usage)

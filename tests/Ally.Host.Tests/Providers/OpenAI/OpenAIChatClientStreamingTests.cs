@@ -296,6 +296,29 @@ public sealed class OpenAIChatClientStreamingTests
     }
 
     [Fact]
+    public async Task GetStreamingResponseAsync_AzureFilterChunksAndContentFilterFinish_ReportsContentFilter()
+    {
+        // Given Azure's shape: a prompt_filter_results chunk with empty id and model, then content_filter_results
+        var pieces = OpenAIWire.Sse(
+            """{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}]}""",
+            """{"choices":[{"content_filter_results":{},"delta":{"content":"","role":"assistant"},"finish_reason":null,"index":0}],"created":1727346171,"id":"chatcmpl-az","model":"gpt-4o-2024-08-06","object":"chat.completion.chunk"}""",
+            """{"choices":[{"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}},"delta":{"content":"Some"},"finish_reason":null,"index":0}],"created":1727346171,"id":"chatcmpl-az","model":"gpt-4o-2024-08-06","object":"chat.completion.chunk"}""",
+            """{"choices":[{"content_filter_results":{"violence":{"filtered":true,"severity":"high"}},"delta":{},"finish_reason":"content_filter","index":0}],"created":1727346171,"id":"chatcmpl-az","model":"gpt-4o-2024-08-06","object":"chat.completion.chunk"}""");
+        await using var server = await LoopbackServer.StartAsync(c => OpenAIWire.WriteSseAsync(c, pieces), TestContext.Current.CancellationToken);
+        using var client = OpenAIWire.CreateClient(server, azure: true);
+
+        // When
+        var updates = await CollectAsync(client);
+
+        // Then
+        var response = updates.ToChatResponse();
+        Assert.Equal("Some", response.Text);
+        Assert.Equal("chatcmpl-az", response.ResponseId);
+        Assert.Equal("gpt-4o-2024-08-06", response.ModelId);
+        Assert.Equal(ChatFinishReason.ContentFilter, updates[^1].FinishReason);
+    }
+
+    [Fact]
     public async Task GetStreamingResponseAsync_FinishWithoutDone_CompletesNormally()
     {
         // Given a server that closes after the finish chunk without [DONE]
