@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ally.Abstractions;
@@ -17,6 +18,13 @@ internal static class OllamaRequestBuilder
     {
         "num_ctx", "num_keep", "num_batch", "num_gpu", "num_thread", "repeat_penalty", "repeat_last_n",
         "min_p", "typical_p", "mirostat", "mirostat_tau", "mirostat_eta",
+    };
+
+    // Tool results reach the model as text: compact, and without \u0022-style escapes it would have to read through.
+    private static readonly JsonSerializerOptions ResultOptions = new(AIJsonUtilities.DefaultOptions)
+    {
+        WriteIndented = false,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static JsonObject Build(IEnumerable<ChatMessage> messages, ChatOptions? options, ProviderSettings settings, bool stream)
@@ -334,7 +342,7 @@ internal static class OllamaRequestBuilder
             case JsonElement element:
                 return element.GetRawText();
             default:
-                return JsonSerializer.Serialize(result.Result, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(object)));
+                return JsonSerializer.Serialize(result.Result, ResultOptions.GetTypeInfo(typeof(object)));
         }
     }
 
