@@ -263,6 +263,27 @@ internal sealed class OllamaChatClient : IChatClient, IModelLister
         }
     }
 
+    /// <summary>Asks the server for its version (<c>GET /api/version</c>): a cheap health check that loads no model.</summary>
+    internal async Task<string?> GetVersionAsync(CancellationToken cancellationToken = default)
+    {
+        using var timeout = CreateTimeout();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var response = await SendAsync(HttpMethod.Get, "version", body: null, linked.Token);
+            using var document = ParseBody(await response.Content.ReadAsStringAsync(linked.Token));
+            return OllamaResponseParser.ReadString(document.RootElement, "version");
+        }
+        catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw TimeoutError(exception);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or IOException)
+        {
+            throw HttpErrorClassifier.FromTransport(_settings.Name, exception, afterFirstPiece: false, partialText: null);
+        }
+    }
+
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);

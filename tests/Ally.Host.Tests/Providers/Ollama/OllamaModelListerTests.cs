@@ -61,4 +61,20 @@ public sealed class OllamaModelListerTests
         Assert.Equal(ProviderErrorKind.ServerError, error.Kind);
         Assert.Contains("boom", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task GetVersionAsync_Version_ReturnsServerVersion()
+    {
+        // Given
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await LoopbackServer.StartAsync(c => OllamaWire.JsonAsync(c, """{"version":"0.12.6"}"""), ct);
+        using var client = OllamaWire.Client(server);
+
+        // When
+        var version = await client.GetVersionAsync(ct);
+
+        // Then
+        Assert.Equal("0.12.6", version);
+        Assert.Equal("/api/version", server.LastRequest.PathAndQuery);
+    }
 }
