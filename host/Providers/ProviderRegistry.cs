@@ -293,7 +293,7 @@ internal sealed class ProviderRegistry
 
         if (definition.Protocol == ProviderProtocol.Ollama)
         {
-            value = value.Contains("://", StringComparison.Ordinal) ? value : "http://" + value;
+            return Ollama.OllamaChatClient.NormalizeHost(value);
         }
 
         return Uri.TryCreate(value, UriKind.Absolute, out var uri) ? uri : null;
