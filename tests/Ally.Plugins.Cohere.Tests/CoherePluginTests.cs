@@ -162,7 +162,7 @@ public sealed class CoherePluginTests
         Assert.False(File.Exists(Path.Combine(folder, "Microsoft.Extensions.AI.Abstractions.dll")));
     }
 
-    private static string? FindPluginFolder()
+    internal static string? FindPluginFolder()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
