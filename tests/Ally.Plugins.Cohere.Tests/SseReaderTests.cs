@@ -1,0 +1,43 @@
+using System.Text;
+
+namespace Ally.Plugins.Cohere.Tests;
+
+public sealed class SseReaderTests
+{
+    [Fact]
+    public async Task ReadAsync_MixedLineEndingsCommentsAndMultiLineData_YieldsEvents()
+    {
+        // Given a stream with \r\n, \n, a comment, a multi-line data field and an unterminated last event
+        var text = ": keep-alive\r\nevent: content-delta\r\ndata: {\"a\":1}\r\n\r\ndata: line one\ndata: line two\n\nevent: message-end\ndata:{\"b\":2}";
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+
+        // When it is read
+        var events = new List<SseEvent>();
+        await foreach (var item in SseReader.ReadAsync(stream, TestContext.Current.CancellationToken))
+        {
+            events.Add(item);
+        }
+
+        // Then every event comes out, the last one too
+        Assert.Equal(
+            [new SseEvent("content-delta", "{\"a\":1}"), new SseEvent("message", "line one\nline two"), new SseEvent("message-end", "{\"b\":2}")],
+            events);
+    }
+
+    [Fact]
+    public async Task ReadAsync_BareJsonLine_IsKeptAsData()
+    {
+        // Given an error body written into the stream without a data: prefix
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes("{\"message\":\"boom\"}\n\n"));
+
+        // When it is read
+        var events = new List<SseEvent>();
+        await foreach (var item in SseReader.ReadAsync(stream, TestContext.Current.CancellationToken))
+        {
+            events.Add(item);
+        }
+
+        // Then it is one event carrying the JSON
+        Assert.Equal([new SseEvent("message", "{\"message\":\"boom\"}")], events);
+    }
+}
