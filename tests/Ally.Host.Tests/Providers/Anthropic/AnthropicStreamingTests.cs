@@ -299,18 +299,28 @@ public sealed class AnthropicStreamingTests
     public async Task GetStreamingResponseAsync_ConnectionResetMidStream_ThrowsTruncated()
     {
         // Given
+        var firstSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await LoopbackServer.StartAsync(
             async ctx =>
             {
                 AnthropicWire.StartSse(ctx);
                 await LoopbackServer.WritePiecesAsync(ctx, [AnthropicWire.MessageStart(), AnthropicWire.TextStart(), AnthropicWire.TextDelta("Partial")]);
+
+                // Reset only once the client has read the piece: a reset discards data still unread in its buffers.
+                await firstSeen.Task.WaitAsync(GateTimeout, ctx.RequestAborted);
                 ctx.Abort();
             },
             TestContext.Current.CancellationToken);
         using var client = AnthropicWire.Client(server);
 
         // When
-        var ex = await Assert.ThrowsAsync<ProviderException>(() => CollectAsync(client));
+        var ex = await Assert.ThrowsAsync<ProviderException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], cancellationToken: TestContext.Current.CancellationToken))
+            {
+                firstSeen.TrySetResult();
+            }
+        });
 
         // Then
         Assert.Equal(ProviderErrorKind.TruncatedStream, ex.Kind);
