@@ -21,6 +21,7 @@ internal static class AnthropicRequestBuilder
     private const string Assistant = "assistant";
     private const string DefaultStructuredToolName = "json_response";
     private const int MinThinkingBudget = 1024;
+    private static readonly string[] PassThroughFields = ["metadata", "service_tier"];
 
     public static AnthropicRequest Build(IEnumerable<ChatMessage> messages, ChatOptions? options, ProviderSettings settings, bool stream)
     {
@@ -108,9 +109,11 @@ internal static class AnthropicRequestBuilder
 
         if (options?.AdditionalProperties is { Count: > 0 } extra)
         {
-            foreach (var (key, value) in extra)
+            // Only fields the Messages API knows pass through: middleware keeps its own entries in AdditionalProperties,
+            // and the API rejects any unknown top-level field with a 400.
+            foreach (var key in PassThroughFields)
             {
-                if (!body.ContainsKey(key))
+                if (extra.TryGetValue(key, out var value) && value is not null)
                 {
                     body[key] = JsonSerializer.SerializeToNode(value, AIJsonUtilities.DefaultOptions);
                 }
@@ -423,7 +426,7 @@ internal static class AnthropicRequestBuilder
 
     private static void AddSampling(JsonObject body, ChatOptions? options, ProviderSettings settings)
     {
-        if ((options?.Temperature ?? settings.Temperature) is { } temperature)
+        if ((options?.Temperature is { } fromOptions ? ToDouble(fromOptions) : settings.Temperature) is { } temperature)
         {
             // Anthropic accepts 0..1; a temperature meant for OpenAI's 0..2 scale (a fallback from another provider)
             // would fail with a 400, so it is clamped.
@@ -433,7 +436,7 @@ internal static class AnthropicRequestBuilder
         if (options?.TopP is { } topP && !body.ContainsKey("temperature"))
         {
             // Recent models reject temperature and top_p together; Anthropic advises setting only one.
-            body["top_p"] = topP;
+            body["top_p"] = ToDouble(topP);
         }
 
         if (options?.TopK is { } topK)
@@ -455,6 +458,9 @@ internal static class AnthropicRequestBuilder
             }
         }
     }
+
+    // A float such as 0.3f widens to 0.30000001192092896; going through decimal keeps the value the caller wrote.
+    private static double ToDouble(float value) => (double)(decimal)value;
 
     /// <summary>Adds tool definitions, <c>tool_choice</c>, and the tool that carries a structured answer.</summary>
     /// <remarks>

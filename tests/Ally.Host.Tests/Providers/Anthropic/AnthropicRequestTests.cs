@@ -363,6 +363,32 @@ public sealed class AnthropicRequestTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_AdditionalProperties_OnlyKnownFieldsPassThrough()
+    {
+        // Given
+        await using var server = await StartOkServerAsync();
+        using var client = AnthropicWire.Client(server);
+        var options = new ChatOptions
+        {
+            Temperature = 0.3f,
+            AdditionalProperties = new AdditionalPropertiesDictionary
+            {
+                ["metadata"] = new Dictionary<string, string> { ["user_id"] = "u-42" },
+                ["ally.route"] = "primary",
+            },
+        };
+
+        // When
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "Hi")], options, TestContext.Current.CancellationToken);
+
+        // Then
+        var body = AnthropicWire.Body(server.LastRequest);
+        Assert.Equal("u-42", body.GetProperty("metadata").GetProperty("user_id").GetString());
+        Assert.False(body.TryGetProperty("ally.route", out _));
+        Assert.Contains("\"temperature\":0.3", server.LastRequest.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_TopPWithoutTemperature_SendsTopPAndClampsForeignTemperature()
     {
         // Given

@@ -169,6 +169,41 @@ public sealed class AnthropicStreamingTests
     }
 
     [Fact]
+    public async Task GetStreamingResponseAsync_ThinkingThenToolUse_RoundTripsThinkingBlocksInNextRequest()
+    {
+        // Given
+        await using var server = await StartSseServerAsync(
+            AnthropicWire.MessageStart(),
+            AnthropicWire.Event("content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"""),
+            AnthropicWire.Event("content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"I need"}}"""),
+            AnthropicWire.Event("content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":" the tool."}}"""),
+            AnthropicWire.Event("content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig-1"}}"""),
+            AnthropicWire.BlockStop(0),
+            AnthropicWire.Event("content_block_start", """{"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"opaque-2"}}"""),
+            AnthropicWire.BlockStop(1),
+            AnthropicWire.ToolStart(2, "toolu_T", "calc"),
+            AnthropicWire.JsonDelta(2, "{\"x\":1}"),
+            AnthropicWire.BlockStop(2),
+            AnthropicWire.MessageDelta("tool_use", 20),
+            AnthropicWire.MessageStop());
+        using var client = AnthropicWire.Client(server);
+        List<ChatMessage> history = [new(ChatRole.User, "compute")];
+        var updates = await CollectAsync(client);
+        history.AddRange(updates.ToChatResponse().Messages);
+        history.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent("toolu_T", "1")]));
+
+        // When
+        await CollectAsync(client, history: history);
+
+        // Then
+        var assistant = AnthropicWire.Body(server.LastRequest).GetProperty("messages")[1].GetProperty("content");
+        Assert.Equal(["thinking", "redacted_thinking", "tool_use"], assistant.EnumerateArray().Select(b => b.GetProperty("type").GetString()));
+        Assert.Equal("I need the tool.", assistant[0].GetProperty("thinking").GetString());
+        Assert.Equal("sig-1", assistant[0].GetProperty("signature").GetString());
+        Assert.Equal("opaque-2", assistant[1].GetProperty("data").GetString());
+    }
+
+    [Fact]
     public async Task GetStreamingResponseAsync_JsonSchemaFormat_StreamsToolInputAsAnswerText()
     {
         // Given
@@ -390,10 +425,10 @@ public sealed class AnthropicStreamingTests
         Assert.Equal(ChatFinishReason.Stop, updates.ToChatResponse().FinishReason);
     }
 
-    internal static async Task<List<ChatResponseUpdate>> CollectAsync(AnthropicChatClient client, ChatOptions? options = null)
+    internal static async Task<List<ChatResponseUpdate>> CollectAsync(AnthropicChatClient client, ChatOptions? options = null, IEnumerable<ChatMessage>? history = null)
     {
         var updates = new List<ChatResponseUpdate>();
-        await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], options, TestContext.Current.CancellationToken))
+        await foreach (var update in client.GetStreamingResponseAsync(history ?? [new ChatMessage(ChatRole.User, "Hi")], options, TestContext.Current.CancellationToken))
         {
             updates.Add(update);
         }
