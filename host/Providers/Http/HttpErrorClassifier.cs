@@ -24,7 +24,9 @@ internal static class HttpErrorClassifier
             return ProviderErrorKind.ContextLengthExceeded;
         }
 
-        if (lowerCode is "insufficient_quota" or "billing_hard_limit_reached")
+        // Anthropic reports an empty balance as a 400 invalid_request_error whose message says so, or as billing_error.
+        if (lowerCode is "insufficient_quota" or "billing_hard_limit_reached" or "billing_error" ||
+            lowerMessage.Contains("credit balance is too low", StringComparison.Ordinal))
         {
             return ProviderErrorKind.QuotaExceeded;
         }
