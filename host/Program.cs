@@ -41,6 +41,7 @@ internal static class Program
             .AddSingleton(sp => new PluginLoader(sp.GetRequiredService<ILogger<PluginLoader>>(), currentDirectory))
             .AddSingleton(sp => sp.GetRequiredService<PluginLoader>().Load(config.PluginsDirectory))
             .AddSingleton<ProviderRegistry>()
+            .AddSingleton<ProviderProbe>()
             .AddSingleton(sp => SecretRedactor.FromEnvironment(
                 environment,
                 sp.GetRequiredService<ProviderRegistry>().Entries.SelectMany(e => e.Plugin.RequiredEnvVars.Concat(e.Definition?.KeyVariables ?? []))));

@@ -151,6 +151,8 @@ internal sealed class AllyCommandLine
         }));
 
         root.Subcommands.Add(ProvidersCommand.Create(this));
+        root.Subcommands.Add(ModelsCommand.Create(this));
+        root.Subcommands.Add(HealthCommand.Create(this));
         return root;
     }
 

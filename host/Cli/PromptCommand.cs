@@ -17,7 +17,8 @@ internal static class PromptCommand
         // A role's model belongs to the role's provider: a provider chosen on the command line uses its own default.
         var model = request.Model ?? (request.Provider is null ? selection.Model : null);
         var entry = context.Registry.Get(providerName);
-        var resolvedModel = model ?? context.Registry.ResolveSettings(entry).Model;
+        var resolvedModel = model ?? context.Registry.ResolveSettings(entry).Model
+            ?? throw new ConfigException($"provider '{entry.Name}' has no default model: pass --model, or set providers.{entry.Name}.default_model in {context.Config.DisplayPath} ('ally models --provider {entry.Name}' lists them).");
         using var client = context.Registry.CreateClient(entry.Name, model, selection.Temperature);
 
         var prompt = request.Prompt!;

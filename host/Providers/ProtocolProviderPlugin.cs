@@ -33,11 +33,6 @@ internal sealed class ProtocolProviderPlugin : IProviderPlugin
                 : $"{Name} needs providers.{Name}.base_url in config.json.");
         }
 
-        if (string.IsNullOrWhiteSpace(settings.Model))
-        {
-            return ProviderValidation.Fail($"{Name} has no default model: pass --model, or set providers.{Name}.default_model in config.json ('ally models --provider {Name}' lists them).");
-        }
-
         if (Definition.Protocol == ProviderProtocol.AzureOpenAI && settings.BaseUrl.Scheme != Uri.UriSchemeHttps && !settings.BaseUrl.IsLoopback)
         {
             return ProviderValidation.Fail($"{Name}: the Azure endpoint must use https://.");
