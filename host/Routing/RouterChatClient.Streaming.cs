@@ -35,6 +35,17 @@ internal sealed partial class RouterChatClient
                 }
             }
 
+            if (stream.MessageId is not null)
+            {
+                // Marks the answer's message with its provider, for HistoryRewriter (MEAI scopes the properties of
+                // an update with a message id to that message).
+                yield return new ChatResponseUpdate
+                {
+                    MessageId = stream.MessageId,
+                    AdditionalProperties = new() { [HistoryRewriter.SourceKey] = stream.Plan.Provider },
+                };
+            }
+
             yield return CompleteStream(call, stream);
         }
         finally
@@ -171,11 +182,11 @@ internal sealed partial class RouterChatClient
         call.Outcome = "ok";
         _state.Latency.Record(plan.Candidate.ToString(), call.TimeToFirstToken, call.Elapsed);
 
-        // The router's own last update: no content, so it changes nothing in the answer, only adds what the router knows.
+        // The router's own last update: no content, so it changes nothing in the answer, only adds what the router
+        // knows. No message id, so that MEAI's ToChatResponse puts its properties on the response.
         var update = new ChatResponseUpdate
         {
             ResponseId = stream.ResponseId,
-            MessageId = stream.MessageId,
             ModelId = stream.ModelId,
             AdditionalProperties = [],
         };
