@@ -510,7 +510,8 @@ internal sealed partial class RouterChatClient : IChatClient
             return call.Attach(refusal);
         }
 
-        var cooling = _state.Cooldowns.Snapshot();
+        var skipped = call.Attempts.Where(a => a.Error == ErrorKindNames.Cooldown).Select(a => a.Provider).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var cooling = _state.Cooldowns.Snapshot().Where(c => skipped.Contains(c.Provider)).ToList();
         if (cooling.Count > 0)
         {
             var soonest = cooling[0];

@@ -103,6 +103,26 @@ public sealed class RouterFailureTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetResponse_RateLimitWithoutRetryAfter_RetriesWithBackoff(bool streamed)
+    {
+        // Given: a real 429 may carry no retry-after at all
+        var a = new ScriptedProvider("a");
+        a.Failing(a.Error(ProviderErrorKind.RateLimit, retryAfter: null, 429));
+        var source = new ScriptedProviderSource(a, new("b"));
+        using var router = Create(source);
+
+        // When
+        var response = await AskAsync(router, streamed, cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Equal(2, a.Calls);
+        Assert.Equal("a", response.AdditionalProperties![RouterAttempts.ProviderKey]);
+        Assert.NotNull(Attempts(response)[0].WaitSeconds);
+    }
+
+    [Theory]
     [InlineData(false, ProviderErrorKind.Overloaded)]
     [InlineData(true, ProviderErrorKind.Overloaded)]
     [InlineData(false, ProviderErrorKind.ServerError)]
