@@ -1,0 +1,124 @@
+using System.Threading.RateLimiting;
+
+namespace Ally.Host.Routing;
+
+/// <summary>Keeps Ally under a provider's <c>rpm</c> and <c>tpm</c> from config.json.</summary>
+/// <remarks>
+/// Token buckets that refill every second: the request bucket holds one second's worth (at least one request), so
+/// a burst cannot spend a whole minute's allowance at once and trip the provider's own limiter; the token bucket
+/// holds the minute, as prompts are large. A call that would have to
+/// wait longer than it may (its time budget, capped by <c>router.max_retry_wait_seconds</c>) does not queue: the
+/// router moves on to the next candidate. Thread-safe.
+/// </remarks>
+internal sealed class ProviderRateLimiter : IDisposable
+{
+    private readonly TokenBucketRateLimiter? _requests;
+    private readonly TokenBucketRateLimiter? _tokens;
+    private readonly int _tokenLimit;
+
+    public ProviderRateLimiter(int? requestsPerMinute, int? tokensPerMinute)
+    {
+        if (requestsPerMinute is { } rpm and > 0)
+        {
+            // One second's worth of requests at most in a burst (at least one).
+            _requests = Bucket(rpm, Math.Max(1, rpm / 60));
+        }
+
+        if (tokensPerMinute is { } tpm and > 0)
+        {
+            // Prompts are large and bursty: the token bucket holds the whole minute.
+            _tokens = Bucket(tpm, tpm);
+            _tokenLimit = tpm;
+        }
+    }
+
+    public bool IsLimited => _requests is not null || _tokens is not null;
+
+    /// <summary>Takes one request and <paramref name="estimatedTokens"/> tokens, waiting at most <paramref name="maxWait"/>.</summary>
+    /// <returns>The leases to hold for the call, or <see langword="null"/> when the wait would be longer than allowed.</returns>
+    public async ValueTask<IDisposable?> AcquireAsync(int estimatedTokens, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        var requestLease = _requests is null ? null : await AcquireAsync(_requests, 1, maxWait, cancellationToken);
+        if (_requests is not null && requestLease is null)
+        {
+            return null;
+        }
+
+        // A call larger than the bucket could never be admitted; it takes the whole bucket instead.
+        var tokenLease = _tokens is null ? null : await AcquireAsync(_tokens, Math.Clamp(estimatedTokens, 1, _tokenLimit), maxWait, cancellationToken);
+        if (_tokens is not null && tokenLease is null)
+        {
+            requestLease?.Dispose();
+            return null;
+        }
+
+        return new Leases(requestLease, tokenLease);
+    }
+
+    public void Dispose()
+    {
+        _requests?.Dispose();
+        _tokens?.Dispose();
+    }
+
+    private static TokenBucketRateLimiter Bucket(int perMinute, int capacity)
+    {
+        // Refill once a second (or once per permit when fewer than 60 a minute), never with a timer faster than that.
+        var (period, perPeriod) = perMinute >= 60
+            ? (TimeSpan.FromSeconds(1), perMinute / 60)
+            : (TimeSpan.FromMinutes(1) / perMinute, 1);
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(capacity, perPeriod),
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = period,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
+    }
+
+    private static async ValueTask<RateLimitLease?> AcquireAsync(TokenBucketRateLimiter limiter, int permits, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var lease = limiter.AttemptAcquire(permits);
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.MaxValue;
+        lease.Dispose();
+        if (wait > maxWait)
+        {
+            return null;
+        }
+
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(maxWait);
+        try
+        {
+            lease = await limiter.AcquireAsync(permits, bounded.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        return null;
+    }
+
+    private sealed class Leases(RateLimitLease? first, RateLimitLease? second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first?.Dispose();
+            second?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,274 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Ally.Host.Usage;
+
+/// <summary>Records every routed call in a local SQLite database and answers questions about them.</summary>
+/// <remarks>
+/// The database is in WAL mode so that several Ally processes (an agent and a gateway) can write at once; each
+/// operation opens its own pooled connection and SQLite's busy timeout makes concurrent writers wait their turn.
+/// Costs are stored as whole nano-dollars so that sums are exact. The file is readable by its owner only: prompts
+/// are not stored, but provider error messages and usage patterns are the user's business. Thread-safe.
+/// </remarks>
+internal sealed class UsageStore : IDisposable
+{
+    private const decimal NanoPerDollar = 1_000_000_000m;
+
+    private readonly string _connectionString;
+
+    public UsageStore(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = System.IO.Path.GetFullPath(path);
+        CreateFile(Path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        Initialise();
+    }
+
+    /// <summary>Gets the full path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>Finds where the database lives: <c>$ALLY_HOME/ally.db</c>, else <c>$XDG_DATA_HOME/ally/ally.db</c>, else <c>~/.local/share/ally/ally.db</c>.</summary>
+    /// <param name="getEnvironmentVariable">Reads an environment variable; defaults to the process environment.</param>
+    public static string DefaultPath(Func<string, string?>? getEnvironmentVariable = null)
+    {
+        getEnvironmentVariable ??= Environment.GetEnvironmentVariable;
+        if (getEnvironmentVariable("ALLY_HOME") is { Length: > 0 } allyHome)
+        {
+            return System.IO.Path.Combine(allyHome, "ally.db");
+        }
+
+        if (getEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg)
+        {
+            return System.IO.Path.Combine(xdg, "ally", "ally.db");
+        }
+
+        var home = getEnvironmentVariable("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return System.IO.Path.Combine(home, ".local", "share", "ally", "ally.db");
+    }
+
+    public async Task RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO calls (time_ms, session_id, role, provider, model, input_tokens, output_tokens, total_tokens,
+                               cached_tokens, reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, outcome, attempts)
+            VALUES ($time, $session, $role, $provider, $model, $input, $output, $total,
+                    $cached, $reasoning, $cost, $latency, $ttft, $outcome, $attempts)
+            """;
+        command.Parameters.AddWithValue("$time", record.Time.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$session", (object?)record.SessionId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$role", (object?)record.Role ?? DBNull.Value);
+        command.Parameters.AddWithValue("$provider", record.Provider);
+        command.Parameters.AddWithValue("$model", (object?)record.Model ?? DBNull.Value);
+        command.Parameters.AddWithValue("$input", (object?)record.InputTokens ?? DBNull.Value);
+        command.Parameters.AddWithValue("$output", (object?)record.OutputTokens ?? DBNull.Value);
+        command.Parameters.AddWithValue("$total", (object?)record.TotalTokens ?? DBNull.Value);
+        command.Parameters.AddWithValue("$cached", (object?)record.CachedInputTokens ?? DBNull.Value);
+        command.Parameters.AddWithValue("$reasoning", (object?)record.ReasoningTokens ?? DBNull.Value);
+        command.Parameters.AddWithValue("$cost", record.CostUsd is { } cost ? ToNano(cost) : DBNull.Value);
+        command.Parameters.AddWithValue("$latency", record.LatencyMs);
+        command.Parameters.AddWithValue("$ttft", (object?)record.TimeToFirstTokenMs ?? DBNull.Value);
+        command.Parameters.AddWithValue("$outcome", record.Outcome);
+        command.Parameters.AddWithValue("$attempts", (object?)record.AttemptsJson ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Sums the known costs of the calls made in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    public async Task<decimal> GetSpendAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(SUM(cost_nano_usd), 0) FROM calls WHERE time_ms >= $from AND time_ms < $to";
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        var nano = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        return nano / NanoPerDollar;
+    }
+
+    /// <summary>Groups the calls made since <paramref name="since"/> (all calls when <see langword="null"/>).</summary>
+    public async Task<IReadOnlyList<UsageReportRow>> QueryAsync(DateTimeOffset? since, UsageGrouping by, CancellationToken cancellationToken = default)
+    {
+        var key = by switch
+        {
+            UsageGrouping.Provider => "provider",
+            UsageGrouping.Model => "provider || '/' || COALESCE(model, '(default)')",
+            UsageGrouping.Day => "strftime('%Y-%m-%d', time_ms / 1000, 'unixepoch')",
+            UsageGrouping.Role => "COALESCE(role, '(none)')",
+            _ => throw new ArgumentOutOfRangeException(nameof(by), by, "Unknown grouping."),
+        };
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {key} AS grouping_key, COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+                   SUM(cost_nano_usd), SUM(CASE WHEN cost_nano_usd IS NULL THEN 1 ELSE 0 END)
+            FROM calls
+            WHERE $since IS NULL OR time_ms >= $since
+            GROUP BY grouping_key
+            ORDER BY grouping_key
+            """;
+        command.Parameters.AddWithValue("$since", since is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
+        var rows = new List<UsageReportRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new UsageReportRow(
+                reader.GetString(0),
+                reader.GetInt64(1),
+                reader.GetInt64(2),
+                reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetInt64(4) / NanoPerDollar,
+                reader.GetInt64(5)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Reads the calls made since <paramref name="since"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<UsageRecord>> ReadAsync(DateTimeOffset? since = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT time_ms, session_id, role, provider, model, input_tokens, output_tokens, total_tokens, cached_tokens,
+                   reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, outcome, attempts
+            FROM calls WHERE $since IS NULL OR time_ms >= $since ORDER BY id
+            """;
+        command.Parameters.AddWithValue("$since", since is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
+        var records = new List<UsageRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(new UsageRecord
+            {
+                Time = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)),
+                SessionId = reader.IsDBNull(1) ? null : reader.GetString(1),
+                Role = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Provider = reader.GetString(3),
+                Model = reader.IsDBNull(4) ? null : reader.GetString(4),
+                InputTokens = reader.IsDBNull(5) ? null : reader.GetInt64(5),
+                OutputTokens = reader.IsDBNull(6) ? null : reader.GetInt64(6),
+                TotalTokens = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                CachedInputTokens = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                ReasoningTokens = reader.IsDBNull(9) ? null : reader.GetInt64(9),
+                CostUsd = reader.IsDBNull(10) ? null : reader.GetInt64(10) / NanoPerDollar,
+                LatencyMs = reader.GetInt64(11),
+                TimeToFirstTokenMs = reader.IsDBNull(12) ? null : reader.GetInt64(12),
+                Outcome = reader.GetString(13),
+                AttemptsJson = reader.IsDBNull(14) ? null : reader.GetString(14),
+            });
+        }
+
+        return records;
+    }
+
+    public void Dispose()
+    {
+        // Pooled connections keep the file open; release them so the file can be moved or deleted.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    private static long ToNano(decimal dollars) => (long)Math.Round(dollars * NanoPerDollar, MidpointRounding.AwayFromZero);
+
+    private static void CreateFile(string path)
+    {
+        var folder = System.IO.Path.GetDirectoryName(path)!;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+            return;
+        }
+
+        if (!Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        if (!File.Exists(path))
+        {
+            try
+            {
+                using var stream = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another process created it first; the mode is fixed below either way.
+            }
+        }
+
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    private void Initialise()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            CREATE TABLE IF NOT EXISTS calls (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                time_ms INTEGER NOT NULL,
+                session_id TEXT,
+                role TEXT,
+                provider TEXT NOT NULL,
+                model TEXT,
+                input_tokens INTEGER,
+                output_tokens INTEGER,
+                total_tokens INTEGER,
+                cached_tokens INTEGER,
+                reasoning_tokens INTEGER,
+                cost_nano_usd INTEGER,
+                latency_ms INTEGER NOT NULL,
+                ttft_ms INTEGER,
+                outcome TEXT NOT NULL,
+                attempts TEXT
+            );
+            CREATE INDEX IF NOT EXISTS calls_time ON calls (time_ms);
+            """;
+        command.ExecuteNonQuery();
+
+        if (!OperatingSystem.IsWindows())
+        {
+            // WAL mode adds two files next to the database; they hold the same data.
+            foreach (var suffix in new[] { "-wal", "-shm" })
+            {
+                if (File.Exists(Path + suffix))
+                {
+                    File.SetUnixFileMode(Path + suffix, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+            }
+        }
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using Ally.Host.Configuration;
+using Ally.Host.Routing;
+using Microsoft.Extensions.AI;
+
+namespace Ally.Host.Tests.Routing;
+
+/// <summary>The provider registry, as the router sees it, over scripted providers.</summary>
+internal sealed class ScriptedProviderSource : IProviderClientSource
+{
+    private readonly Dictionary<string, ScriptedProvider> _providers = new(StringComparer.OrdinalIgnoreCase);
+
+    public ScriptedProviderSource(params ScriptedProvider[] providers)
+    {
+        foreach (var provider in providers)
+        {
+            _providers[provider.Name] = provider;
+        }
+    }
+
+    public ScriptedProvider this[string name] => _providers[name];
+
+    public IChatClient GetClient(string provider, string? model) =>
+        _providers.TryGetValue(provider, out var scripted)
+            ? scripted.Client
+            : throw new ConfigException($"config.json: provider \"{provider}\" is not configured.");
+}

@@ -1,0 +1,115 @@
+using Ally.Host.Usage;
+using Microsoft.Data.Sqlite;
+
+namespace Ally.Host.Tests.Usage;
+
+public sealed class UsageStoreTests
+{
+    private static readonly DateTimeOffset Noon = new(2026, 7, 24, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void DefaultPath_PrefersAllyHomeThenXdgThenHome()
+    {
+        // Given
+        var env = new Dictionary<string, string?> { ["ALLY_HOME"] = "/a", ["XDG_DATA_HOME"] = "/x", ["HOME"] = "/h" };
+
+        // When / Then
+        Assert.Equal(Path.Combine("/a", "ally.db"), UsageStore.DefaultPath(n => env.GetValueOrDefault(n)));
+        env["ALLY_HOME"] = null;
+        Assert.Equal(Path.Combine("/x", "ally", "ally.db"), UsageStore.DefaultPath(n => env.GetValueOrDefault(n)));
+        env["XDG_DATA_HOME"] = "";
+        Assert.Equal(Path.Combine("/h", ".local", "share", "ally", "ally.db"), UsageStore.DefaultPath(n => env.GetValueOrDefault(n)));
+    }
+
+    [Fact]
+    public void Constructor_NewFolder_CreatesADatabaseOnlyItsOwnerCanRead()
+    {
+        // Given
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "deeper", "ally.db");
+
+        // When
+        using var store = new UsageStore(path);
+
+        // Then
+        Assert.True(File.Exists(path));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", command.ExecuteScalar());
+    }
+
+    [Fact]
+    public async Task RecordAsync_ThenReadAsync_RoundTripsEveryField()
+    {
+        // Given
+        using var folder = new TempFolder();
+        using var store = new UsageStore(folder.File("ally.db"));
+        var record = new UsageRecord
+        {
+            Time = Noon,
+            SessionId = "s1",
+            Role = "coder",
+            Provider = "anthropic",
+            Model = "claude-sonnet-4-5",
+            InputTokens = 10_000,
+            OutputTokens = 1_000,
+            TotalTokens = 11_000,
+            CachedInputTokens = 6_000,
+            ReasoningTokens = 300,
+            CostUsd = 0.0303m,
+            LatencyMs = 1234,
+            TimeToFirstTokenMs = 321,
+            Outcome = "ok",
+            AttemptsJson = "[]",
+        };
+
+        // When
+        await store.RecordAsync(record, TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Equal(record, Assert.Single(await store.ReadAsync(cancellationToken: TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
+    public async Task RecordAsync_ConcurrentWritersOnOneFile_LoseNothing()
+    {
+        // Given: four stores (as four processes would) on one database
+        using var folder = new TempFolder();
+        var path = folder.File("ally.db");
+        var stores = Enumerable.Range(0, 4).Select(_ => new UsageStore(path)).ToList();
+
+        // When
+        await Task.WhenAll(stores.SelectMany(store => Enumerable.Range(0, 25).Select(i => Task.Run(
+            () => store.RecordAsync(new UsageRecord { Time = Noon.AddSeconds(i), Provider = "openai", Outcome = "ok", CostUsd = 0.001m }, TestContext.Current.CancellationToken),
+            TestContext.Current.CancellationToken))));
+
+        // Then
+        Assert.Equal(100, (await stores[0].ReadAsync(cancellationToken: TestContext.Current.CancellationToken)).Count);
+        Assert.Equal(0.1m, await stores[1].GetSpendAsync(Noon, Noon.AddDays(1), TestContext.Current.CancellationToken));
+        stores.ForEach(s => s.Dispose());
+    }
+
+    [Fact]
+    public async Task GetSpendAsync_CountsOnlyKnownCostsInTheRange()
+    {
+        // Given
+        using var folder = new TempFolder();
+        using var store = new UsageStore(folder.File("ally.db"));
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "a", Outcome = "ok", CostUsd = 0.25m }, TestContext.Current.CancellationToken);
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "a", Outcome = "ok", CostUsd = null }, TestContext.Current.CancellationToken);
+        await store.RecordAsync(new UsageRecord { Time = Noon.AddDays(-1), Provider = "a", Outcome = "ok", CostUsd = 7m }, TestContext.Current.CancellationToken);
+
+        // When
+        var spent = await store.GetSpendAsync(Noon.AddHours(-12), Noon.AddHours(12), TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Equal(0.25m, spent);
+    }
+}
