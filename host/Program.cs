@@ -1,8 +1,11 @@
 using Ally.Host.Cli;
 using Ally.Host.Configuration;
 using Ally.Host.Plugins;
+using Ally.Host.Pricing;
 using Ally.Host.Providers;
+using Ally.Host.Routing;
 using Ally.Host.Terminal;
+using Ally.Host.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -42,6 +45,18 @@ internal static class Program
             .AddSingleton(sp => sp.GetRequiredService<PluginLoader>().Load(config.PluginsDirectory))
             .AddSingleton<ProviderRegistry>()
             .AddSingleton<ProviderProbe>()
+            .AddSingleton(RoutingConfig.Parse(config.Root, config.DisplayPath))
+            .AddSingleton(sp => new UsageStore(UsageStore.DefaultPath(environment.Get)))
+            .AddSingleton(sp => PriceTable.Create(
+                sp.GetRequiredService<RoutingConfig>().Pricing,
+                sp.GetRequiredService<PluginCatalog>().Plugins.SelectMany(p => p.Plugin.Prices.Select(price => (p.Name, price)))))
+            .AddSingleton<ProviderClientCache>()
+            .AddSingleton(sp => new RouterFactory(
+                sp.GetRequiredService<ProviderClientCache>(),
+                sp.GetRequiredService<RoutingConfig>(),
+                sp.GetRequiredService<PriceTable>(),
+                sp.GetRequiredService<UsageStore>,
+                sp.GetRequiredService<TimeProvider>()))
             .AddSingleton(sp => SecretRedactor.FromEnvironment(
                 environment,
                 sp.GetRequiredService<ProviderRegistry>().Entries.SelectMany(e => e.Plugin.RequiredEnvVars.Concat(e.Definition?.KeyVariables ?? []))));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ally.Abstractions;
 using Ally.Host.Configuration;
+using Ally.Host.Routing;
 using Ally.Host.Terminal;
 using Microsoft.Extensions.Hosting;
 
@@ -89,7 +90,12 @@ internal sealed class AllyCommandLine
         }
         catch (ProviderException ex)
         {
-            await WriteErrorAsync(json, ErrorKinds.Name(ex.Kind), redactor.Redact(ex.Message), ex.Provider, global.Verbose ? ex : null, ex.StatusCode);
+            await WriteErrorAsync(json, ErrorKindNames.Of(ex.Kind), redactor.Redact(ex.Message), ex.Provider, global.Verbose ? ex : null, ex.StatusCode);
+            return ExitCodes.Failure;
+        }
+        catch (Usage.BudgetExceededException ex)
+        {
+            await WriteErrorAsync(json, ErrorKindNames.BudgetExceeded, redactor.Redact(ex.Message), null, global.Verbose ? ex : null);
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException)
@@ -153,6 +159,7 @@ internal sealed class AllyCommandLine
         root.Subcommands.Add(ProvidersCommand.Create(this));
         root.Subcommands.Add(ModelsCommand.Create(this));
         root.Subcommands.Add(HealthCommand.Create(this));
+        root.Subcommands.Add(UsageCommand.Create(this));
         return root;
     }
 

@@ -29,7 +29,7 @@ internal static class JsonOutput
             ["text"] = response.Text,
             ["provider"] = provider,
             ["model"] = response.ModelId ?? model,
-            ["finish_reason"] = hasToolCalls ? "tool_calls" : ErrorKinds.FinishReason(response.FinishReason),
+            ["finish_reason"] = hasToolCalls ? "tool_calls" : FinishReason(response.FinishReason),
             ["tool_calls"] = toolCalls,
             ["usage"] = new JsonObject
             {
@@ -44,6 +44,13 @@ internal static class JsonOutput
         };
         return result.ToJsonString(Options);
     }
+
+    /// <summary>Maps a finish reason to the names the JSON output uses: stop, length, tool_calls, content_filter.</summary>
+    public static string FinishReason(ChatFinishReason? reason) =>
+        reason == ChatFinishReason.Length ? "length"
+        : reason == ChatFinishReason.ToolCalls ? "tool_calls"
+        : reason == ChatFinishReason.ContentFilter ? "content_filter"
+        : "stop";
 
     public static string Error(string kind, string message, string? provider, int? status, string? partialText) =>
         new JsonObject

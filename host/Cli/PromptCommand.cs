@@ -1,11 +1,14 @@
+using System.Text.Json.Nodes;
 using Ally.Abstractions;
 using Ally.Host.Agent;
 using Ally.Host.Configuration;
+using Ally.Host.Routing;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Ally.Host.Cli;
 
-/// <summary><c>ally -p "prompt"</c>: one turn with the selected provider, streamed to stdout or printed as JSON.</summary>
+/// <summary><c>ally -p "prompt"</c>: one turn through the router, streamed to stdout or printed as JSON.</summary>
 internal static class PromptCommand
 {
     public static async Task<int> RunAsync(CommandContext context, PromptRequest request, CancellationToken cancellationToken)
@@ -17,9 +20,15 @@ internal static class PromptCommand
         // A role's model belongs to the role's provider: a provider chosen on the command line uses its own default.
         var model = request.Model ?? (request.Provider is null ? selection.Model : null);
         var entry = context.Registry.Get(providerName);
+        var status = context.Registry.GetStatus(entry, model);
+        if (!status.IsReady)
+        {
+            throw new ConfigException($"provider '{entry.Name}' is not ready: {status.Message}.");
+        }
+
         var resolvedModel = model ?? context.Registry.ResolveSettings(entry).Model
             ?? throw new ConfigException($"provider '{entry.Name}' has no default model: pass --model, or set providers.{entry.Name}.default_model in {context.Config.DisplayPath} ('ally models --provider {entry.Name}' lists them).");
-        using var client = context.Registry.CreateClient(entry.Name, model, selection.Temperature);
+        using var client = context.Services.GetRequiredService<RouterFactory>().Create(entry.Name, resolvedModel, request.Role);
 
         var prompt = request.Prompt!;
         if (context.Streams.IsInputRedirected)
@@ -41,6 +50,7 @@ internal static class PromptCommand
         var updates = new List<ChatResponseUpdate>();
         var text = new System.Text.StringBuilder();
         ChatResponse response;
+        AdditionalPropertiesDictionary? routing;
         try
         {
             if (request.Stream)
@@ -59,33 +69,43 @@ internal static class PromptCommand
                 }
 
                 response = updates.ToChatResponse();
+                routing = updates.LastOrDefault(u => u.AdditionalProperties?.ContainsKey("ally.provider") == true)?.AdditionalProperties;
             }
             else
             {
                 response = await client.GetResponseAsync(messages, options, cancellationToken);
+                routing = response.AdditionalProperties;
                 if (!request.Json)
                 {
                     await context.Streams.Output.WriteAsync(response.Text);
                 }
             }
         }
-        catch (ProviderException ex) when (request.Json)
+        catch (ProviderException ex)
         {
             var partial = ex.PartialText ?? (text.Length > 0 ? text.ToString() : null);
-            await context.Streams.Output.WriteLineAsync(JsonOutput.Error(ErrorKinds.Name(ex.Kind), context.Redactor.Redact(ex.Message), ex.Provider ?? entry.Name, ex.StatusCode, partial));
-            await context.Streams.Error.WriteLineAsync($"error: {context.Redactor.Redact(ex.Message)}");
-            return ExitCodes.Failure;
-        }
-        catch (ProviderException ex) when (ex.Kind == ProviderErrorKind.TruncatedStream || text.Length > 0)
-        {
-            await context.Streams.Output.WriteLineAsync();
-            await context.Streams.Error.WriteLineAsync($"error: the answer is incomplete: {context.Redactor.Redact(ex.Message)}");
+            var message = context.Redactor.Redact(ex.Message);
+            if (request.Json)
+            {
+                var error = JsonNode.Parse(JsonOutput.Error(ErrorKindNames.Of(ex.Kind), message, ex.Provider ?? entry.Name, ex.StatusCode, partial))!;
+                error["attempts"] = Attempts(RouterAttempts.From(ex));
+                await context.Streams.Output.WriteLineAsync(error.ToJsonString());
+            }
+            else if (partial is not null)
+            {
+                await context.Streams.Output.WriteLineAsync();
+            }
+
+            await context.Streams.Error.WriteLineAsync(partial is not null ? $"error: the answer is incomplete: {message}" : $"error: {message}");
             return ExitCodes.Failure;
         }
 
+        var provider = routing?.TryGetValue("ally.provider", out var p) == true ? p?.ToString() ?? entry.Name : entry.Name;
+        var cost = routing?.TryGetValue("ally.cost_usd", out var c) == true && c is decimal d ? d : (decimal?)null;
+        var attempts = routing?.TryGetValue("ally.attempts", out var a) == true && a is IEnumerable<RouterAttempt> list ? list : [];
         if (request.Json)
         {
-            await context.Streams.Output.WriteLineAsync(JsonOutput.Result(response, entry.Name, resolvedModel, costUsd: null, attempts: []));
+            await context.Streams.Output.WriteLineAsync(JsonOutput.Result(response, provider, resolvedModel, cost, Attempts(attempts)));
         }
         else
         {
@@ -94,4 +114,7 @@ internal static class PromptCommand
 
         return ExitCodes.Success;
     }
+
+    private static JsonArray Attempts(IEnumerable<RouterAttempt> attempts) =>
+        JsonNode.Parse(RouterAttempts.ToJson(attempts))!.AsArray();
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ally.Abstractions;
 using Ally.Host.Cli;
 using Ally.Host.Configuration;
+using Ally.Host.Routing;
 
 namespace Ally.Host.Providers;
 
@@ -50,7 +51,7 @@ internal sealed class ProviderProbe
         }
         catch (ProviderException ex)
         {
-            return new ModelListing(entry.Name, "known", $"listing failed ({ErrorKinds.Name(ex.Kind)}: {ex.Message}); showing the known list", known);
+            return new ModelListing(entry.Name, "known", $"listing failed ({ErrorKindNames.Of(ex.Kind)}: {ex.Message}); showing the known list", known);
         }
         catch (ConfigException ex)
         {
@@ -87,7 +88,7 @@ internal sealed class ProviderProbe
         }
         catch (ProviderException ex)
         {
-            return new ProviderHealth(entry.Name, ProviderHealth.Down, Elapsed(started), ErrorKinds.Name(ex.Kind), ex.Message);
+            return new ProviderHealth(entry.Name, ProviderHealth.Down, Elapsed(started), ErrorKindNames.Of(ex.Kind), ex.Message);
         }
 #pragma warning disable CA1031 // a plugin's failure is a health result, not a crash
         catch (Exception ex)

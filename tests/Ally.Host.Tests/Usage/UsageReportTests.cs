@@ -1,3 +1,4 @@
+using Ally.Host.Cli;
 using System.Text.Json;
 using Ally.Host.Configuration;
 using Ally.Host.Usage;

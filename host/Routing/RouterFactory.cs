@@ -1,0 +1,43 @@
+using Ally.Host.Pricing;
+using Ally.Host.Usage;
+using Microsoft.Extensions.AI;
+
+namespace Ally.Host.Routing;
+
+/// <summary>
+/// Creates the router every front end talks to (the agent, <c>ally -p</c>, the gateway): one shared state for
+/// cooldowns, latency and rate limits, one price table, one usage store and one budget per process.
+/// </summary>
+internal sealed class RouterFactory : IDisposable
+{
+    private readonly IProviderClientSource _clients;
+    private readonly RouterState _state;
+    private readonly PriceTable _prices;
+    private readonly Lazy<UsageStore?> _usage;
+    private readonly BudgetGuard? _budget;
+
+    public RouterFactory(IProviderClientSource clients, RoutingConfig config, PriceTable prices, Func<UsageStore?> usage, TimeProvider timeProvider)
+    {
+        _clients = clients;
+        _state = new RouterState(config, timeProvider);
+        _prices = prices;
+        _usage = new Lazy<UsageStore?>(usage);
+        _budget = config.Budget.IsLimited ? new BudgetGuard(config.Budget, _usage.Value, timeProvider) : null;
+    }
+
+    public RouterState State => _state;
+
+    public PriceTable Prices => _prices;
+
+    public IReadOnlyList<CooldownInfo> Cooldowns => _state.Cooldowns.Snapshot();
+
+    /// <summary>Creates a router whose first choice is <paramref name="provider"/>/<paramref name="model"/>, falling back as config.json says.</summary>
+    public IChatClient Create(string provider, string? model, string? role = null, string? sessionId = null) =>
+        new RouterChatClient(_clients, new RouteCandidate(provider, model), _state, _prices, _usage.Value, _budget, role, sessionId);
+
+    public void Dispose()
+    {
+        _budget?.Dispose();
+        _state.Dispose();
+    }
+}
