@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 
 namespace Ally.Bench.Startup;
 
@@ -8,8 +7,10 @@ namespace Ally.Bench.Startup;
 /// Wall time of <c>ally providers --json</c> as a user runs it (a new process each time), with 0 and 20 plugins
 /// dropped into the plugins folder in the folder layout. Build first: <c>dotnet build -c Release Ally.sln</c>.
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 15)]
 [InProcess]
+[WarmupCount(2)]
+[IterationCount(15)]
+[InvocationCount(1)]
 [MemoryDiagnoser(false)]
 public class StartupBenchmarks
 {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ally.Host.Providers;
+using Ally.Host.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ally.Host.Cli;
@@ -20,6 +21,7 @@ internal static class HealthCommand
     private static async Task<int> RunAsync(CommandContext context, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var results = await context.Services.GetRequiredService<ProviderProbe>().CheckAllAsync(timeout, cancellationToken);
+        var cooldowns = context.Services.GetRequiredService<RouterFactory>().Cooldowns.ToDictionary(c => c.Provider, StringComparer.Ordinal);
         if (context.Json)
         {
             var providers = new JsonArray([.. results.Select(r => (JsonNode?)new JsonObject
@@ -29,6 +31,7 @@ internal static class HealthCommand
                 ["latency_ms"] = r.LatencyMs,
                 ["error_kind"] = r.ErrorKind,
                 ["message"] = r.Message is null ? null : context.Redactor.Redact(r.Message),
+                ["cooldown"] = cooldowns.TryGetValue(r.Provider, out var c) ? new JsonObject { ["reason"] = c.Reason, ["until"] = c.Until } : null,
             })]);
             await context.Streams.Output.WriteLineAsync(new JsonObject { ["providers"] = providers }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
@@ -39,7 +42,8 @@ internal static class HealthCommand
             foreach (var r in results)
             {
                 var latency = r.LatencyMs is { } ms ? $"{ms:0} ms" : "-";
-                await context.Streams.Output.WriteLineAsync($"{r.Provider.PadRight(width)}  {r.Status,-9}  {latency,9}  {context.Redactor.Redact(r.Message)}");
+                var cooling = cooldowns.TryGetValue(r.Provider, out var c) ? $" [cooling down ({c.Reason}) until {c.Until:HH:mm:ss}]" : string.Empty;
+                await context.Streams.Output.WriteLineAsync($"{r.Provider.PadRight(width)}  {r.Status,-9}  {latency,9}  {context.Redactor.Redact(r.Message)}{cooling}");
             }
         }
 

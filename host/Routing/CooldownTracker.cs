@@ -9,6 +9,19 @@ internal sealed class CooldownTracker(TimeProvider timeProvider)
 
     private readonly ConcurrentDictionary<string, CooldownInfo> _entries = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Raised when a provider enters (or extends) a cooldown; the usage store persists it.</summary>
+    public event Action<CooldownInfo>? Entered;
+
+    /// <summary>Raised when a provider's cooldown ends early.</summary>
+    public event Action<string>? Cleared;
+
+    /// <summary>Takes over a cooldown another process recorded, unless this one already knows a longer one.</summary>
+    public void Restore(CooldownInfo cooldown)
+    {
+        ArgumentNullException.ThrowIfNull(cooldown);
+        _entries.AddOrUpdate(cooldown.Provider, cooldown, (_, existing) => existing.Until >= cooldown.Until ? existing : cooldown);
+    }
+
     /// <summary>Puts a provider in cooldown for <paramref name="duration"/>, unless it already cools down for longer.</summary>
     public void Enter(string provider, string reason, TimeSpan duration)
     {
@@ -18,11 +31,15 @@ internal sealed class CooldownTracker(TimeProvider timeProvider)
         }
 
         var until = timeProvider.GetUtcNow() + duration;
-        _entries.AddOrUpdate(
+        var stored = _entries.AddOrUpdate(
             provider,
             static (name, state) => new CooldownInfo(name, state.reason, state.until),
             static (name, existing, state) => existing.Until >= state.until ? existing : new CooldownInfo(name, state.reason, state.until),
             (reason, until));
+        if (stored.Until == until)
+        {
+            Entered?.Invoke(stored);
+        }
     }
 
     /// <summary>Ends a provider's cooldown early (its circuit closed again after a successful trial call).</summary>
@@ -30,7 +47,10 @@ internal sealed class CooldownTracker(TimeProvider timeProvider)
     {
         if (_entries.TryGetValue(provider, out var entry) && (reason is null || entry.Reason == reason))
         {
-            _entries.TryRemove(KeyValuePair.Create(provider, entry));
+            if (_entries.TryRemove(KeyValuePair.Create(provider, entry)))
+            {
+                Cleared?.Invoke(provider);
+            }
         }
     }
 

@@ -23,6 +23,17 @@ internal sealed class RouterFactory : IDisposable
         _prices = prices;
         _usage = new Lazy<UsageStore?>(usage);
         _budget = config.Budget.IsLimited ? new BudgetGuard(config.Budget, _usage.Value, timeProvider) : null;
+        if (_usage.Value is { } store)
+        {
+            // Cooldowns outlive the process: a provider that answered 429 to one `ally -p` is skipped by the next.
+            foreach (var cooldown in store.LoadCooldowns(timeProvider.GetUtcNow()))
+            {
+                _state.Cooldowns.Restore(cooldown);
+            }
+
+            _state.Cooldowns.Entered += store.SaveCooldown;
+            _state.Cooldowns.Cleared += store.DeleteCooldown;
+        }
     }
 
     public RouterState State => _state;

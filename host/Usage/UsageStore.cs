@@ -171,6 +171,53 @@ internal sealed class UsageStore : IDisposable
         return records;
     }
 
+    /// <summary>Remembers a provider's cooldown, so that the next Ally process skips it too.</summary>
+    public void SaveCooldown(Routing.CooldownInfo cooldown)
+    {
+        ArgumentNullException.ThrowIfNull(cooldown);
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO cooldowns (provider, reason, until_ms) VALUES ($provider, $reason, $until)
+            ON CONFLICT (provider) DO UPDATE SET reason = excluded.reason, until_ms = excluded.until_ms
+            WHERE excluded.until_ms > cooldowns.until_ms
+            """;
+        command.Parameters.AddWithValue("$provider", cooldown.Provider);
+        command.Parameters.AddWithValue("$reason", cooldown.Reason);
+        command.Parameters.AddWithValue("$until", cooldown.Until.ToUnixTimeMilliseconds());
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Forgets a provider's cooldown (it answered again).</summary>
+    public void DeleteCooldown(string provider)
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM cooldowns WHERE provider = $provider";
+        command.Parameters.AddWithValue("$provider", provider);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Gets the cooldowns still running at <paramref name="now"/>.</summary>
+    public IReadOnlyList<Routing.CooldownInfo> LoadCooldowns(DateTimeOffset now)
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT provider, reason, until_ms FROM cooldowns WHERE until_ms > $now";
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        using var reader = command.ExecuteReader();
+        var result = new List<Routing.CooldownInfo>();
+        while (reader.Read())
+        {
+            result.Add(new Routing.CooldownInfo(reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+        }
+
+        return result;
+    }
+
     public void Dispose()
     {
         // Pooled connections keep the file open; release them so the file can be moved or deleted.
@@ -241,6 +288,11 @@ internal sealed class UsageStore : IDisposable
                 attempts TEXT
             );
             CREATE INDEX IF NOT EXISTS calls_time ON calls (time_ms);
+            CREATE TABLE IF NOT EXISTS cooldowns (
+                provider TEXT PRIMARY KEY,
+                reason TEXT NOT NULL,
+                until_ms INTEGER NOT NULL
+            );
             """;
         command.ExecuteNonQuery();
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ally.Host.Tests.Fakes;
+using Microsoft.AspNetCore.Http;
 
 namespace Ally.Host.Tests.EndToEnd;
 
@@ -83,5 +84,35 @@ public sealed class RoutingEndToEndTests : IDisposable
         Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("text").ValueKind);
         Assert.NotEmpty(json.RootElement.GetProperty("attempts").EnumerateArray());
         Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prompt_RateLimited_CooldownIsRememberedByTheNextProcess()
+    {
+        // Given a provider that answers 429 with a long retry-after
+        await using var server = await LoopbackServer.StartAsync(async context =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers["retry-after"] = "120";
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}""", context.RequestAborted);
+        }, TestContext.Current.CancellationToken);
+        _folder.WriteConfig($$"""
+            { "provider": "limited", "router": { "max_retry_wait_seconds": 1 },
+              "providers": { "limited": { "type": "openai-compatible", "base_url": "{{server.BaseAddress}}v1", "default_model": "m" } } }
+            """);
+
+        // When one call is refused, and health is asked in a new process
+        var first = await AllyProcess.RunAsync(_folder.Root, ["-p", "hi", "--json"], cancellationToken: TestContext.Current.CancellationToken);
+        var health = await AllyProcess.RunAsync(_folder.Root, ["health", "--json"], cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then the call failed as a rate limit, and health shows the cooldown with its reason
+        Assert.Equal(1, first.ExitCode);
+        using var error = JsonDocument.Parse(first.StandardOutput);
+        Assert.Equal("rate_limit", error.RootElement.GetProperty("error").GetProperty("kind").GetString());
+        using var json = JsonDocument.Parse(health.StandardOutput);
+        var limited = json.RootElement.GetProperty("providers").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "limited");
+        Assert.Equal("rate_limit", limited.GetProperty("cooldown").GetProperty("reason").GetString());
+        Assert.True(limited.GetProperty("cooldown").GetProperty("until").GetDateTimeOffset() > DateTimeOffset.UnixEpoch);
     }
 }
