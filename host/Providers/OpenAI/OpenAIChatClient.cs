@@ -192,21 +192,8 @@ internal sealed class OpenAIChatClient : IChatClient, IModelLister
         }
     }
 
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-        {
-            return null;
-        }
-
-        if (serviceType == typeof(ChatClientMetadata))
-        {
-            return _metadata;
-        }
-
-        return serviceType.IsInstanceOfType(this) ? this : null;
-    }
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        ChatClientServices.Get(this, _metadata, serviceType, serviceKey);
 
     public void Dispose()
     {
