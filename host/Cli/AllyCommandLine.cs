@@ -151,6 +151,7 @@ internal sealed class AllyCommandLine
         }));
 
         root.Subcommands.Add(ProvidersCommand.Create(this));
+        root.Subcommands.Add(ServeCommand.Create(this));
         return root;
     }
 
