@@ -14,8 +14,6 @@ namespace Ally.Host.Gateway;
 /// </summary>
 internal sealed class ChatCompletionsEndpoint
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 128 };
-
     private readonly ModelResolver _resolver;
     private readonly IGatewayClientFactory _clients;
     private readonly IGatewayUsageSink _usage;
@@ -53,7 +51,7 @@ internal sealed class ChatCompletionsEndpoint
         IChatClient client;
         try
         {
-            using (var document = await ReadBodyAsync(context))
+            using (var document = await GatewayBody.ReadJsonAsync(context, _maxRequestBytes))
             {
                 request = ChatRequestReader.Read(document.RootElement);
             }
@@ -100,27 +98,6 @@ internal sealed class ChatCompletionsEndpoint
         finally
         {
             _state.EndStream();
-        }
-    }
-
-    private async Task<JsonDocument> ReadBodyAsync(HttpContext context)
-    {
-        if (context.Request.ContentLength > _maxRequestBytes)
-        {
-            throw new GatewayException(GatewayErrors.TooLarge(_maxRequestBytes));
-        }
-
-        try
-        {
-            return await JsonDocument.ParseAsync(context.Request.Body, DocumentOptions, context.RequestAborted);
-        }
-        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            throw new GatewayException(GatewayErrors.TooLarge(_maxRequestBytes));
-        }
-        catch (JsonException)
-        {
-            throw new GatewayException(GatewayError.BadRequest("The request body is not valid JSON.", code: "invalid_json"));
         }
     }
 
@@ -298,19 +275,12 @@ internal sealed class ChatCompletionsEndpoint
 
         GatewayLog.CallFailed(_logger, call.Resolved?.Qualified ?? "-", error.Status, error.Code, error.Message);
         Record(call, error.Code, StatusCodes.Status200OK);
-        try
-        {
-            // The error event tells SSE-aware clients why; cutting the connection (no [DONE], no closing chunk)
-            // makes every other client fail too instead of taking the cut answer as complete.
-            sse.WriteEvent(error, GatewayJson.WriteError);
-            await sse.FlushAsync(CancellationToken.None);
-        }
-        catch (Exception exception) when (exception is IOException or OperationCanceledException or InvalidOperationException)
-        {
-            // The client is gone already.
-        }
-
-        call.Http.Abort();
+        // The error event tells SSE-aware clients why; the StreamCutException then makes Kestrel close the
+        // connection without the closing chunk, so every other client fails too instead of taking the cut answer
+        // as complete. There is no [DONE].
+        sse.WriteEvent(error, GatewayJson.WriteError);
+        await sse.FlushAsync(CancellationToken.None);
+        throw new StreamCutException();
     }
 
     private async Task FailAsync(CallContext call, GatewayError error)

@@ -44,11 +44,11 @@ internal sealed class GatewayHost : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            kestrel.Limits.MaxRequestBodySize = GatewayBody.KestrelLimit(options.MaxRequestBytes);
         });
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.Services.AddRoutingCore();
-        builder.Services.AddSingleton(services.LoggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new GatewayLoggerFactory(services.LoggerFactory));
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         if (options.RpmPerKey is { } rpm)
         {
@@ -73,7 +73,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             loggers.CreateLogger<ChatCompletionsEndpoint>(),
             options);
         var catalog = new ModelCatalog(services.Registry, clients, state, services.Redactor, services.TimeProvider, options);
-        var management = new ManagementEndpoints(services.Registry, catalog, state, report, services.Redactor, loggers.CreateLogger<ManagementEndpoints>());
+        var management = new ManagementEndpoints(services.Registry, catalog, state, report, services.Redactor, loggers.CreateLogger<ManagementEndpoints>(), options);
         var auth = new GatewayAuth(options);
 
         var app = builder.Build();

@@ -16,14 +16,32 @@ internal static class GatewayJson
 
     private const string JsonContentType = "application/json";
 
-    /// <summary>Writes a JSON body with <paramref name="write"/>; the writer is flushed and the pipe flushed after.</summary>
-    public static async Task WriteAsync<TState>(HttpContext context, int status, TState state, Action<Utf8JsonWriter, TState> write)
+    // One buffer per thread, used only between an await and the next: the body is written and copied synchronously.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _threadBuffer;
+
+    /// <summary>
+    /// Writes a JSON body with <paramref name="write"/>, with a Content-Length: the body is built in a per-thread
+    /// buffer first, so that the response is complete without a closing chunk (Kestrel may close the connection
+    /// right after an error answer, for example to a request whose body it refuses to read).
+    /// </summary>
+    public static Task WriteAsync<TState>(HttpContext context, int status, TState state, Action<Utf8JsonWriter, TState> write)
     {
         var response = context.Response;
+        var buffer = _threadBuffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        WriteBody(buffer, state, write);
         response.StatusCode = status;
         response.ContentType = JsonContentType;
-        WriteBody(response.BodyWriter, state, write);
-        await response.BodyWriter.FlushAsync(context.RequestAborted);
+        response.ContentLength = buffer.WrittenCount;
+        response.BodyWriter.Write(buffer.WrittenSpan);
+        if (buffer.Capacity > 1024 * 1024)
+        {
+            // Keep no huge buffer alive after an unusually large answer.
+            _threadBuffer = null;
+        }
+
+        return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
     }
 
     /// <summary>Answers with an OpenAI-style error and, for 429 and 503, <c>Retry-After</c> in whole seconds.</summary>

@@ -19,9 +19,11 @@ internal sealed class ManagementEndpoints
     private readonly IUsageReportSource _usage;
     private readonly SecretRedactor _redactor;
     private readonly ILogger _logger;
+    private readonly long _maxRequestBytes;
 
-    public ManagementEndpoints(ProviderRegistry registry, ModelCatalog catalog, GatewayState state, IUsageReportSource usage, SecretRedactor redactor, ILogger<ManagementEndpoints> logger)
+    public ManagementEndpoints(ProviderRegistry registry, ModelCatalog catalog, GatewayState state, IUsageReportSource usage, SecretRedactor redactor, ILogger<ManagementEndpoints> logger, GatewayOptions options)
     {
+        _maxRequestBytes = options.MaxRequestBytes;
         _registry = registry;
         _catalog = catalog;
         _state = state;
@@ -146,7 +148,7 @@ internal sealed class ManagementEndpoints
         ProviderEntry entry;
         try
         {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            using var document = await GatewayBody.ReadJsonAsync(context, _maxRequestBytes);
             var config = ProviderRegistration.Read(document.RootElement);
             if (_registry.Find(config.Name) is { Source: not ProviderSource.Config } existing)
             {
@@ -162,14 +164,9 @@ internal sealed class ManagementEndpoints
             entry = _registry.AddConfigDefined(config);
             GatewayLog.ProviderRegistered(_logger, entry.Name, config.Type!);
         }
-        catch (JsonException)
+        catch (GatewayException exception)
         {
-            await GatewayJson.WriteErrorAsync(context, GatewayError.BadRequest("The request body is not valid JSON.", code: "invalid_json"));
-            return;
-        }
-        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await GatewayJson.WriteErrorAsync(context, GatewayErrors.TooLarge(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0));
+            await GatewayJson.WriteErrorAsync(context, exception.Error);
             return;
         }
         catch (ConfigException exception)
