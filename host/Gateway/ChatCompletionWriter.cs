@@ -14,11 +14,14 @@ internal static class ChatCompletionWriter
         string? text = null;
         string? reasoning = null;
         var hasToolCalls = false;
-        foreach (var message in response.Messages)
+        // Index loops: foreach over the IList properties would box an enumerator per message.
+        var messages = response.Messages;
+        for (var m = 0; m < messages.Count; m++)
         {
-            foreach (var content in message.Contents)
+            var contents = messages[m].Contents;
+            for (var c = 0; c < contents.Count; c++)
             {
-                switch (content)
+                switch (contents[c])
                 {
                     case TextContent t:
                         text = text is null ? t.Text : text + t.Text;
@@ -55,9 +58,9 @@ internal static class ChatCompletionWriter
         if (hasToolCalls)
         {
             writer.WriteStartArray("tool_calls");
-            foreach (var message in response.Messages)
+            for (var m = 0; m < messages.Count; m++)
             {
-                foreach (var call in message.Contents.OfType<FunctionCallContent>())
+                foreach (var call in messages[m].Contents.OfType<FunctionCallContent>())
                 {
                     writer.WriteStartObject();
                     writer.WriteString("id", call.CallId);

@@ -51,9 +51,9 @@ internal sealed class ChatCompletionsEndpoint
         IChatClient client;
         try
         {
-            using (var document = await GatewayBody.ReadJsonAsync(context, _maxRequestBytes))
+            using (var body = await GatewayBody.ReadJsonAsync(context, _maxRequestBytes))
             {
-                request = ChatRequestReader.Read(document.RootElement);
+                request = ChatRequestReader.Read(body.Root);
             }
 
             resolved = _resolver.Resolve(request.Model);
@@ -217,9 +217,10 @@ internal sealed class ChatCompletionsEndpoint
         string? text = null;
         string? reasoning = null;
         var hasCalls = false;
-        foreach (var content in update.Contents)
+        var contents = update.Contents;
+        for (var i = 0; i < contents.Count; i++)
         {
-            switch (content)
+            switch (contents[i])
             {
                 case TextContent { Text.Length: > 0 } t:
                     text = text is null ? t.Text : text + t.Text;
@@ -249,9 +250,9 @@ internal sealed class ChatCompletionsEndpoint
 
         if (hasCalls)
         {
-            foreach (var content in update.Contents)
+            for (var i = 0; i < contents.Count; i++)
             {
-                if (content is FunctionCallContent functionCall)
+                if (contents[i] is FunctionCallContent functionCall)
                 {
                     var index = toolIndex++;
                     sse.WriteEvent((header, !roleSent, index, functionCall), static (writer, s) => ChatCompletionWriter.WriteToolCallStart(writer, s.header, s.Item2, s.index, s.functionCall));

@@ -17,8 +17,8 @@ internal static class GatewayBody
     /// <summary>Gets Kestrel's hard limit for a gateway limit: room to drain a moderately larger body cleanly.</summary>
     public static long KestrelLimit(long limit) => limit + Math.Max(limit, 64 * 1024);
 
-    /// <summary>Parses the body; throws a <see cref="GatewayException"/> (413 or 400) when it is too large or not JSON.</summary>
-    public static async Task<JsonDocument> ReadJsonAsync(HttpContext context, long limit)
+    /// <summary>Parses the body (dispose it as soon as it is read); throws a <see cref="GatewayException"/> (413 or 400) when it is too large or not JSON.</summary>
+    public static async Task<JsonBody> ReadJsonAsync(HttpContext context, long limit)
     {
         var cancellationToken = context.RequestAborted;
         var reader = context.Request.BodyReader;
@@ -41,18 +41,19 @@ internal static class GatewayBody
 
                 if (result.IsCompleted)
                 {
+                    JsonDocument document;
                     try
                     {
-                        return JsonDocument.Parse(buffer, DocumentOptions);
+                        document = JsonDocument.Parse(buffer, DocumentOptions);
                     }
                     catch (JsonException)
                     {
+                        reader.AdvanceTo(buffer.End);
                         throw new GatewayException(GatewayError.BadRequest("The request body is not valid JSON.", code: "invalid_json"));
                     }
-                    finally
-                    {
-                        reader.AdvanceTo(buffer.End);
-                    }
+
+                    // The document may point into the pipe's memory: the buffer is released when the body is disposed.
+                    return new JsonBody(document, reader, buffer.End);
                 }
 
                 // Nothing consumed, everything examined: wait for more.

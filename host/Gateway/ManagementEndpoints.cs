@@ -148,8 +148,12 @@ internal sealed class ManagementEndpoints
         ProviderEntry entry;
         try
         {
-            using var document = await GatewayBody.ReadJsonAsync(context, _maxRequestBytes);
-            var config = ProviderRegistration.Read(document.RootElement);
+            ProviderConfig config;
+            using (var body = await GatewayBody.ReadJsonAsync(context, _maxRequestBytes))
+            {
+                config = ProviderRegistration.Read(body.Root);
+            }
+
             if (_registry.Find(config.Name) is { Source: not ProviderSource.Config } existing)
             {
                 await GatewayJson.WriteErrorAsync(context, new GatewayError(
