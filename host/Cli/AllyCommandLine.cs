@@ -160,6 +160,7 @@ internal sealed class AllyCommandLine
         root.Subcommands.Add(ModelsCommand.Create(this));
         root.Subcommands.Add(HealthCommand.Create(this));
         root.Subcommands.Add(UsageCommand.Create(this));
+        root.Subcommands.Add(ServeCommand.Create(this));
         return root;
     }
 

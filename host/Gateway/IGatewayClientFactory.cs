@@ -1,0 +1,18 @@
+using Microsoft.Extensions.AI;
+
+namespace Ally.Host.Gateway;
+
+/// <summary>
+/// The one way the gateway obtains chat clients. Today it calls the provider registry; the router replaces it with a
+/// client that adds fallbacks, retries, cooldowns, budgets and usage records.
+/// </summary>
+/// <remarks>
+/// Implementations are called concurrently and may return a shared, thread-safe client. The gateway always sets
+/// <see cref="ChatOptions.ModelId"/> to <paramref name="model"/> too, so a client cached per provider serves every model.
+/// A provider that cannot be used throws <see cref="Configuration.ConfigException"/> (answered with 400) or
+/// <see cref="Abstractions.ProviderException"/>.
+/// </remarks>
+internal interface IGatewayClientFactory
+{
+    IChatClient Create(string provider, string? model);
+}

@@ -1,0 +1,224 @@
+using System.ClientModel;
+using System.Net;
+using System.Text;
+using Ally.Host.Tests.Fakes;
+using Ally.Host.Gateway;
+using OpenAI.Chat;
+
+namespace Ally.Host.Tests.Gateway;
+
+public sealed class GatewayStreamingTests
+{
+    private static string Chunk(string delta, string? finish = null) =>
+        $$"""data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{{delta}},"finish_reason":{{(finish is null ? "null" : $"\"{finish}\"")}}}]}""" + "\n\n";
+
+    [Fact]
+    public async Task CompleteChatStreaming_FirstPiece_ReachesTheClientWhileTheProviderHoldsTheRest()
+    {
+        // Given a provider that sends one piece and waits until the client has seen it
+        var firstSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var gateway = await TestGateway.StartOpenAIAsync(
+            async context =>
+            {
+                context.Response.ContentType = "text/event-stream";
+                await LoopbackServer.WritePiecesAsync(context, [Chunk("""{"role":"assistant","content":"Hel"}""")]);
+                await firstSeen.Task.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
+                await LoopbackServer.WritePiecesAsync(context, [Chunk("""{"content":"lo"}"""), Chunk("{}", "stop"), "data: [DONE]\n\n"]);
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+        var text = new StringBuilder();
+
+        // When
+        await foreach (var update in gateway.Sdk().GetChatClient("oai/gpt-4o-mini").CompleteChatStreamingAsync([new UserChatMessage("Hi")], cancellationToken: TestContext.Current.CancellationToken))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                text.Append(part.Text);
+                if (text.ToString() == "Hel")
+                {
+                    firstSeen.TrySetResult();
+                }
+            }
+        }
+
+        // Then
+        Assert.True(firstSeen.Task.IsCompleted);
+        Assert.Equal("Hello", text.ToString());
+    }
+
+    [Fact]
+    public async Task ChatCompletions_RawStream_IsOpenAIFramingEndingWithUsageAndDone()
+    {
+        // Given
+        await using var gateway = await TestGateway.StartOpenAIAsync(FakeUpstreams.OpenAI("Hello"), cancellationToken: TestContext.Current.CancellationToken);
+
+        // When
+        using var response = await gateway.Http.PostAsync(
+            "v1/chat/completions",
+            new StringContent("""{"model":"oai/gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}]}""", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(events, e => Assert.StartsWith("data: ", e, StringComparison.Ordinal));
+        Assert.Equal("data: [DONE]", events[^1]);
+        var usage = System.Text.Json.JsonDocument.Parse(events[^2]["data: ".Length..]).RootElement;
+        Assert.Equal(0, usage.GetProperty("choices").GetArrayLength());
+        Assert.Equal(36, usage.GetProperty("usage").GetProperty("total_tokens").GetInt32());
+        var finish = System.Text.Json.JsonDocument.Parse(events[^3]["data: ".Length..]).RootElement;
+        Assert.Equal("stop", finish.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        var first = System.Text.Json.JsonDocument.Parse(events[0]["data: ".Length..]).RootElement;
+        Assert.Equal("chat.completion.chunk", first.GetProperty("object").GetString());
+        Assert.Equal("assistant", first.GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
+        Assert.Equal("oai/gpt-4o-mini", first.GetProperty("model").GetString());
+    }
+
+    [Fact]
+    public async Task CompleteChatStreaming_ProviderCutsTheStream_SdkFailsAndNoDoneIsSent()
+    {
+        // Given a provider that sends a piece and then cuts the connection
+        await using var gateway = await TestGateway.StartOpenAIAsync(
+            async context =>
+            {
+                context.Response.ContentType = "text/event-stream";
+                await LoopbackServer.WritePiecesAsync(context, [Chunk("""{"role":"assistant","content":"Partial"}""")]);
+
+                // Failing after the response started makes Kestrel end the connection without the closing chunk,
+                // after what was flushed (HttpContext.Abort would race the piece and could lose it).
+                throw new InvalidOperationException("upstream cut");
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+        var text = new StringBuilder();
+
+        // When the SDK reads the stream
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var update in gateway.Sdk().GetChatClient("oai/gpt-4o-mini").CompleteChatStreamingAsync([new UserChatMessage("Hi")], cancellationToken: TestContext.Current.CancellationToken))
+            {
+                foreach (var part in update.ContentUpdate)
+                {
+                    text.Append(part.Text);
+                }
+            }
+        });
+
+        // Then it saw the first piece and then an error, not a quietly finished answer
+        Assert.Equal("Partial", text.ToString());
+        Assert.NotNull(failure);
+        Assert.IsNotType<ClientResultException>(failure);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_RawStreamCut_SendsAnErrorEventAndNoDone()
+    {
+        // Given
+        await using var gateway = await TestGateway.StartOpenAIAsync(
+            async context =>
+            {
+                context.Response.ContentType = "text/event-stream";
+                await LoopbackServer.WritePiecesAsync(context, [Chunk("""{"role":"assistant","content":"Partial"}""")]);
+
+                // Failing after the response started makes Kestrel end the connection without the closing chunk,
+                // after what was flushed (HttpContext.Abort would race the piece and could lose it).
+                throw new InvalidOperationException("upstream cut");
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        // When the raw stream is read line by line until the connection ends
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"oai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        var lines = new List<string>();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        var cut = await Record.ExceptionAsync(async () =>
+        {
+            while (await reader.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+            {
+                lines.Add(line);
+            }
+        });
+
+        // Then the status was 200, an error event followed the piece, there was no [DONE], and the connection was cut
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(lines, l => l.Contains("Partial", StringComparison.Ordinal));
+        var error = Assert.Single(lines, l => l.StartsWith("data: {\"error\"", StringComparison.Ordinal));
+        Assert.Contains("\"code\":\"stream_truncated\"", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("data: [DONE]", lines);
+        Assert.NotNull(cut);
+        var record = Assert.Single(gateway.Usage.GetReport(null, 10).Recent);
+        Assert.Equal("stream_truncated", record.Outcome);
+        Assert.True(record.Estimated);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_ProviderFailsBeforeFirstPiece_IsAnOrdinaryHttpError()
+    {
+        // Given a provider that answers a stream request with 503
+        await using var gateway = await TestGateway.StartOpenAIAsync(
+            context => FakeUpstreams.JsonAsync(context, """{"error":{"message":"Overloaded, try later","type":"server_error"}}""", 503),
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        // When
+        var failure = await Assert.ThrowsAsync<ClientResultException>(async () =>
+        {
+            await foreach (var _ in gateway.Sdk().GetChatClient("oai/gpt-4o-mini").CompleteChatStreamingAsync([new UserChatMessage("Hi")], cancellationToken: TestContext.Current.CancellationToken))
+            {
+            }
+        });
+
+        // Then
+        Assert.Equal(503, failure.Status);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_ClientDisconnects_CancelsTheUpstreamCallAndRecordsIt()
+    {
+        // Given a provider that streams a piece and then waits until its request is aborted
+        var upstreamAborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var gateway = await TestGateway.StartOpenAIAsync(
+            async context =>
+            {
+                context.Response.ContentType = "text/event-stream";
+                await LoopbackServer.WritePiecesAsync(context, [Chunk("""{"role":"assistant","content":"Partial answer"}""")]);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    upstreamAborted.TrySetResult();
+                }
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        // When the client reads the first piece and goes away
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"oai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hi"}]}""", Encoding.UTF8, "application/json"),
+        })
+        {
+            using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+            var line = await reader.ReadLineAsync(TestContext.Current.CancellationToken);
+            Assert.Contains("Partial answer", line, StringComparison.Ordinal);
+        }
+
+        // Then the provider's request is aborted and the call is recorded as cancelled with the tokens streamed so far
+        await upstreamAborted.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        GatewayCallRecord? record = null;
+        for (var i = 0; i < 200 && (record is null || gateway.Host.State.ActiveStreams > 0); i++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            record = gateway.Usage.GetReport(null, 10).Recent.FirstOrDefault();
+        }
+
+        Assert.NotNull(record);
+        Assert.Equal("cancelled", record.Outcome);
+        Assert.True(record.OutputTokens > 0);
+        Assert.Equal(0, gateway.Host.State.ActiveStreams);
+    }
+}
