@@ -175,7 +175,7 @@ internal sealed class ChatCompletionsEndpoint
                 sse.WriteEvent(header, static (writer, h) => ChatCompletionWriter.WriteContentChunk(writer, h, withRole: true, string.Empty, reasoning: null));
             }
 
-            var finish = toolIndex > 0 ? "tool_calls" : ErrorKinds.FinishReason(finishReason);
+            var finish = toolIndex > 0 ? "tool_calls" : JsonOutput.FinishReason(finishReason);
             sse.WriteEvent((header, finish), static (writer, state) => ChatCompletionWriter.WriteFinishChunk(writer, state.header, state.finish));
             if (request.IncludeUsage && call.Usage is { } usage)
             {

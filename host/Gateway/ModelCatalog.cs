@@ -113,12 +113,12 @@ internal sealed class ModelCatalog
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             var message = $"no answer within {_timeout.TotalSeconds:0.###} s";
-            return (Known(entry, message), new ProviderHealth(entry.Name, "timeout", Milliseconds(start), ErrorKinds.Name(ProviderErrorKind.Timeout), message));
+            return (Known(entry, message), new ProviderHealth(entry.Name, "timeout", Milliseconds(start), Routing.ErrorKindNames.Of(ProviderErrorKind.Timeout), message));
         }
         catch (ProviderException exception)
         {
             var message = _redactor.Redact(exception.Message);
-            return (Known(entry, message), new ProviderHealth(entry.Name, "error", Milliseconds(start), ErrorKinds.Name(exception.Kind), message));
+            return (Known(entry, message), new ProviderHealth(entry.Name, "error", Milliseconds(start), Routing.ErrorKindNames.Of(exception.Kind), message));
         }
 #pragma warning disable CA1031 // a plugin's lister must not break the listing of the others
         catch (Exception exception) when (exception is not OperationCanceledException)

@@ -76,7 +76,7 @@ public sealed class AnthropicErrorTests
                 ("anthropic-ratelimit-input-tokens-reset", "2025-10-30T16:17:37Z")),
             TestContext.Current.CancellationToken);
         var settings = new ProviderSettings { Name = "anthropic", Model = "claude-sonnet-4-5", BaseUrl = server.BaseAddress, ApiKey = AnthropicWire.ApiKey };
-        using var client = new AnthropicChatClient(settings, new FixedTimeProvider(now));
+        using var client = new AnthropicChatClient(settings, new FakeTimeProvider(now));
 
         // When
         var ex = await Assert.ThrowsAsync<ProviderException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "Hi")], cancellationToken: TestContext.Current.CancellationToken));

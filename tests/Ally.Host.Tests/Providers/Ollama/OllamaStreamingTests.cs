@@ -297,7 +297,7 @@ public sealed class OllamaStreamingTests
     {
         // Given: headers and a first line arrive, then the whole timeout elapses before the rest.
         var ct = TestContext.Current.CancellationToken;
-        var time = new FiringTimeProvider();
+        var time = new FakeTimeProvider();
         var timeElapsed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await LoopbackServer.StartAsync(async context =>
         {
@@ -314,7 +314,7 @@ public sealed class OllamaStreamingTests
         await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "hi")], cancellationToken: ct))
         {
             updates.Add(update);
-            time.FireAll();
+            time.Advance(TimeSpan.FromMinutes(1));
             timeElapsed.TrySetResult();
         }
 
@@ -328,10 +328,10 @@ public sealed class OllamaStreamingTests
     {
         // Given
         var ct = TestContext.Current.CancellationToken;
-        var time = new FiringTimeProvider();
+        var time = new FakeTimeProvider();
         await using var server = await LoopbackServer.StartAsync(async context =>
         {
-            time.FireAll();
+            time.Advance(TimeSpan.FromMinutes(1));
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
         }, ct);
         using var client = new OllamaChatClient(
