@@ -96,7 +96,9 @@ internal static class PromptCommand
                 await context.Streams.Output.WriteLineAsync();
             }
 
-            await context.Streams.Error.WriteLineAsync(partial is not null ? $"error: the answer is incomplete: {message}" : $"error: {message}");
+            var who = ex.Provider ?? entry.Name;
+            var said = message.Contains(who, StringComparison.OrdinalIgnoreCase) ? message : $"{who}: {message}";
+            await context.Streams.Error.WriteLineAsync(partial is not null ? $"error: the answer is incomplete: {said}" : $"error: {said}");
             return ExitCodes.Failure;
         }
 
