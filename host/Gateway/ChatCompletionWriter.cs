@@ -78,7 +78,7 @@ internal static class ChatCompletionWriter
 
         writer.WriteEndObject();
         writer.WriteNull("logprobs");
-        writer.WriteString("finish_reason", hasToolCalls ? "tool_calls" : ErrorKinds.FinishReason(response.FinishReason));
+        writer.WriteString("finish_reason", hasToolCalls ? "tool_calls" : JsonOutput.FinishReason(response.FinishReason));
         writer.WriteEndObject();
         writer.WriteEndArray();
         if (response.Usage is { } usage)

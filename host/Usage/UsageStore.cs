@@ -82,6 +82,9 @@ internal sealed class UsageStore : IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Waits until every call recorded so far is in the database.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     /// <summary>Sums the known costs of the calls made in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     public async Task<decimal> GetSpendAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
@@ -134,16 +137,31 @@ internal sealed class UsageStore : IDisposable
     }
 
     /// <summary>Reads the calls made since <paramref name="since"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<UsageRecord>> ReadAsync(DateTimeOffset? since = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<UsageRecord>> ReadAsync(DateTimeOffset? since = null, CancellationToken cancellationToken = default) =>
+        ReadAsync(since, latest: null, cancellationToken);
+
+    /// <summary>Reads the latest <paramref name="count"/> calls made since <paramref name="since"/>, newest first.</summary>
+    public Task<IReadOnlyList<UsageRecord>> ReadLatestAsync(DateTimeOffset? since, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return ReadAsync(since, count, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<UsageRecord>> ReadAsync(DateTimeOffset? since, int? latest, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             SELECT time_ms, session_id, role, provider, model, input_tokens, output_tokens, total_tokens, cached_tokens,
                    reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, outcome, attempts
-            FROM calls WHERE $since IS NULL OR time_ms >= $since ORDER BY id
+            FROM calls WHERE $since IS NULL OR time_ms >= $since {(latest is null ? "ORDER BY id" : "ORDER BY id DESC LIMIT $latest")}
             """;
         command.Parameters.AddWithValue("$since", since is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
+        if (latest is { } count)
+        {
+            command.Parameters.AddWithValue("$latest", count);
+        }
+
         var records = new List<UsageRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
