@@ -161,7 +161,8 @@ Line();
 Line(string.Create(CultureInfo.InvariantCulture, $"- working set after start-up: {idleWorkingSet / 1048576.0:0.0} MiB; after the runs: {process.WorkingSet64 / 1048576.0:0.0} MiB (peak {process.PeakWorkingSet64 / 1048576.0:0.0} MiB)"));
 Line(string.Create(CultureInfo.InvariantCulture, $"- GC heap after the runs: {info.HeapSizeBytes / 1048576.0:0.0} MiB; live after a full collection: {GC.GetTotalMemory(forceFullCollection: true) / 1048576.0:0.0} MiB; gen0/1/2 collections: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
 await usage.FlushAsync();
-Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded in the usage store: {(await UsageReport.BuildAsync(usage, null, UsageGrouping.Provider)).Total.Calls}"));
+var recorded = (await UsageReport.BuildAsync(usage, null, UsageGrouping.Provider)).Total.Calls;
+Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded in the usage store: {recorded}"));
 
 Directory.Delete(directory, recursive: true);
 
