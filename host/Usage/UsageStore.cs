@@ -22,6 +22,10 @@ internal sealed class UsageStore : IDisposable
     private const int QueueCapacity = 10_000;
     private const int MaxBatch = 512;
 
+    // How long the writer lets calls gather before a transaction, unless someone waits for them (a flush, a read):
+    // one commit per call would cost more CPU than the calls themselves on a busy gateway.
+    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(20);
+
     private const string InsertSql = """
         INSERT INTO calls (time_ms, session_id, role, provider, model, input_tokens, output_tokens, total_tokens,
                            cached_tokens, reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, outcome, attempts)
@@ -322,6 +326,11 @@ internal sealed class UsageStore : IDisposable
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                if (!_disposed && reader.TryPeek(out var first) && first.Flushed is null)
+                {
+                    await Task.Delay(Linger).ConfigureAwait(false);
+                }
+
                 while (batch.Count < MaxBatch && reader.TryRead(out var pending))
                 {
                     if (pending.Record is { } record)
