@@ -1,5 +1,6 @@
 using Ally.Host.Cli;
 using Ally.Host.Configuration;
+using Ally.Host.Gateway;
 using Ally.Host.Plugins;
 using Ally.Host.Pricing;
 using Ally.Host.Providers;
@@ -57,6 +58,7 @@ internal static class Program
                 sp.GetRequiredService<PriceTable>(),
                 sp.GetRequiredService<UsageStore>,
                 sp.GetRequiredService<TimeProvider>()))
+            .AddSingleton<IGatewayClientFactory>(sp => new RouterClientFactory(sp.GetRequiredService<RouterFactory>()))
             .AddSingleton(sp => SecretRedactor.FromEnvironment(
                 environment,
                 sp.GetRequiredService<ProviderRegistry>().Entries.SelectMany(e => e.Plugin.RequiredEnvVars.Concat(e.Definition?.KeyVariables ?? []))));

@@ -7,11 +7,15 @@ using Ally.Bench.Gateway;
 using Ally.Host.Configuration;
 using Ally.Host.Gateway;
 using Ally.Host.Plugins;
+using Ally.Host.Pricing;
 using Ally.Host.Providers;
+using Ally.Host.Routing;
+using Ally.Host.Usage;
 
 // Usage: dotnet run -c Release --project bench/Ally.Bench.Gateway [-- --seconds 5 --concurrency 1,16,64]
 var seconds = 5.0;
 var recordUsage = !args.Contains("--no-usage");
+var viaRouter = !args.Contains("--no-router");
 int[] levels = [1, 16, 64];
 TimeSpan[] delays = [TimeSpan.Zero, TimeSpan.FromMilliseconds(20)];
 for (var i = 0; i < args.Length - 1; i++)
@@ -62,9 +66,17 @@ var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["FAKE_API
 var loaded = ConfigLoader.Load(configPath, currentDirectory: directory);
 var environment = new AllyEnvironment(values, _ => null);
 var registry = new ProviderRegistry(loaded, environment, PluginCatalog.Empty(loaded.PluginsDirectory));
-var usage = new InMemoryUsageRecorder(TimeProvider.System);
+
+// As `ally serve` builds it: the router over the shared client cache, recording every call in a SQLite usage store
+// (here in a temp folder). --no-usage keeps the router but records nothing; --no-router calls the provider's client
+// directly, as the gateway did before the router was wired in.
+using var usage = new UsageStore(Path.Combine(directory, "ally.db"));
+using var clients = new ProviderClientCache(registry);
+var routing = RoutingConfig.Parse(loaded.Root, loaded.DisplayPath);
+using var routers = new RouterFactory(clients, routing, PriceTable.Create(routing.Pricing), () => recordUsage ? usage : null, TimeProvider.System);
+IGatewayClientFactory gatewayClients = viaRouter ? new RouterClientFactory(routers) : new DirectClientFactory(clients);
 await using var gateway = await GatewayHost.StartAsync(
-    new GatewayServices { Registry = registry, Redactor = new SecretRedactor(values.Values), Usage = recordUsage ? usage : new NullUsageSink(), UsageReport = usage },
+    new GatewayServices { Registry = registry, Redactor = new SecretRedactor(values.Values), Clients = gatewayClients, Usage = usage },
     GatewayOptions.Read(loaded, environment));
 
 var directUrl = new Uri(upstream.BaseAddress, "v1/chat/completions");
@@ -148,7 +160,9 @@ Line("## Memory (whole benchmark process: load generator, fake upstream and gate
 Line();
 Line(string.Create(CultureInfo.InvariantCulture, $"- working set after start-up: {idleWorkingSet / 1048576.0:0.0} MiB; after the runs: {process.WorkingSet64 / 1048576.0:0.0} MiB (peak {process.PeakWorkingSet64 / 1048576.0:0.0} MiB)"));
 Line(string.Create(CultureInfo.InvariantCulture, $"- GC heap after the runs: {info.HeapSizeBytes / 1048576.0:0.0} MiB; live after a full collection: {GC.GetTotalMemory(forceFullCollection: true) / 1048576.0:0.0} MiB; gen0/1/2 collections: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
-Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded by the gateway: {usage.GetReport(null, 0).Rows.Sum(r => r.Requests)}"));
+await usage.FlushAsync();
+var recorded = (await UsageReport.BuildAsync(usage, null, UsageGrouping.Provider)).Total.Calls;
+Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded in the usage store: {recorded}"));
 
 Directory.Delete(directory, recursive: true);
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ally.Host.Gateway;
+using Ally.Host.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -28,11 +29,8 @@ internal static class ServeCommand
             Registry = context.Registry,
             Redactor = context.Redactor,
             TimeProvider = context.Services.GetService<TimeProvider>() ?? TimeProvider.System,
-
-            // The router registers its own factory and usage store here once it exists; until then the defaults apply.
-            Clients = context.Services.GetService<IGatewayClientFactory>(),
-            Usage = context.Services.GetService<IGatewayUsageSink>(),
-            UsageReport = context.Services.GetService<IUsageReportSource>(),
+            Clients = context.Services.GetRequiredService<IGatewayClientFactory>(),
+            Usage = context.Services.GetRequiredService<UsageStore>(),
             LoggerFactory = context.Services.GetRequiredService<ILoggerFactory>(),
         };
 

@@ -1,7 +1,10 @@
+using System.Globalization;
 using System.Text.Json;
 using Ally.Abstractions;
 using Ally.Host.Cli;
 using Ally.Host.Configuration;
+using Ally.Host.Routing;
+using Ally.Host.Usage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -9,14 +12,16 @@ using Microsoft.Extensions.Logging;
 namespace Ally.Host.Gateway;
 
 /// <summary>
-/// <c>POST /v1/chat/completions</c>: translates the request, calls the client from <see cref="IGatewayClientFactory"/>,
-/// and answers in OpenAI's schema, streamed or not. Every call is recorded, including failed and cancelled ones.
+/// <c>POST /v1/chat/completions</c>: translates the request, calls the client from <see cref="IGatewayClientFactory"/>
+/// (the router, which records every call it sends in the usage store, failed and cancelled ones included), and
+/// answers in OpenAI's schema, streamed or not.
 /// </summary>
 internal sealed class ChatCompletionsEndpoint
 {
+    public const string AttemptsHeader = "x-ally-attempts";
+
     private readonly ModelResolver _resolver;
     private readonly IGatewayClientFactory _clients;
-    private readonly IGatewayUsageSink _usage;
     private readonly GatewayState _state;
     private readonly SecretRedactor _redactor;
     private readonly TimeProvider _time;
@@ -26,7 +31,6 @@ internal sealed class ChatCompletionsEndpoint
     public ChatCompletionsEndpoint(
         ModelResolver resolver,
         IGatewayClientFactory clients,
-        IGatewayUsageSink usage,
         GatewayState state,
         SecretRedactor redactor,
         TimeProvider time,
@@ -35,7 +39,6 @@ internal sealed class ChatCompletionsEndpoint
     {
         _resolver = resolver;
         _clients = clients;
-        _usage = usage;
         _state = state;
         _redactor = redactor;
         _time = time;
@@ -45,7 +48,7 @@ internal sealed class ChatCompletionsEndpoint
 
     public async Task HandleAsync(HttpContext context)
     {
-        var call = new CallContext(context, _time.GetUtcNow(), _time.GetTimestamp());
+        var call = new CallContext(context, _time.GetUtcNow().ToUnixTimeSeconds());
         GatewayChatRequest request;
         ResolvedModel resolved;
         IChatClient client;
@@ -58,8 +61,6 @@ internal sealed class ChatCompletionsEndpoint
 
             resolved = _resolver.Resolve(request.Model);
             call.Resolved = resolved;
-            call.Stream = request.Stream;
-            call.User = request.User;
             client = _clients.Create(resolved.Provider, resolved.Model);
         }
         catch (GatewayException exception)
@@ -79,6 +80,10 @@ internal sealed class ChatCompletionsEndpoint
         }
 
         request.Options.ModelId = resolved.Model;
+
+        // The client key's name (key1, key2… or local, never the key) is the router's session: usage records say
+        // which client made each call, and budget.session_usd caps each client.
+        (request.Options.AdditionalProperties ??= [])[RouterAttempts.SessionKey] = GatewayAuth.ClientKeyName(context);
         if (!request.Stream)
         {
             await CompleteAsync(call, client, request);
@@ -107,20 +112,21 @@ internal sealed class ChatCompletionsEndpoint
         try
         {
             var response = await client.GetResponseAsync(request.Messages, request.Options, context.RequestAborted);
-            var header = new CompletionHeader(CompletionHeader.NewId(), call.Arrived.ToUnixTimeSeconds(), ModelName(call.Resolved!, response.AdditionalProperties, response.ModelId, call));
+            var header = new CompletionHeader(CompletionHeader.NewId(), call.Arrived, ModelName(call.Resolved!, response.AdditionalProperties, response.ModelId));
+            SetAttemptsHeader(context, response.AdditionalProperties?.TryGetValue(RouterAttempts.Key, out var attempts) == true ? attempts as IReadOnlyList<RouterAttempt> : null);
             await GatewayJson.WriteAsync(context, StatusCodes.Status200OK, (header, response), static (writer, state) => ChatCompletionWriter.WriteCompletion(writer, state.header, state.response));
-            call.Usage = response.Usage;
-            call.CostUsd = Cost(response.AdditionalProperties);
-            Record(call, "ok", StatusCodes.Status200OK);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             GatewayLog.ClientAborted(_logger, call.Resolved!.Qualified);
-            Record(call, "cancelled", StatusCodes.Status499ClientClosedRequest);
         }
         catch (ProviderException exception)
         {
-            await FailAsync(call, GatewayErrors.FromProvider(exception, _redactor));
+            await FailAsync(call, GatewayErrors.FromProvider(exception, _redactor), exception);
+        }
+        catch (BudgetExceededException exception)
+        {
+            await FailAsync(call, GatewayErrors.FromBudget(exception, _redactor), exception);
         }
 #pragma warning disable CA1031 // one failing call must not take the gateway down; the client gets a 500
         catch (Exception exception)
@@ -149,11 +155,10 @@ internal sealed class ChatCompletionsEndpoint
             // Nothing is sent before the first piece, so that a failure up to then is an ordinary HTTP error
             // with its status code, which every client understands.
             var more = await updates.MoveNextAsync();
-            call.FirstPieceTimestamp = _time.GetTimestamp();
             header = new CompletionHeader(
                 CompletionHeader.NewId(),
-                call.Arrived.ToUnixTimeSeconds(),
-                more ? ModelName(call.Resolved!, updates.Current.AdditionalProperties, updates.Current.ModelId, call) : call.Resolved!.Qualified);
+                call.Arrived,
+                more ? ModelName(call.Resolved!, updates.Current.AdditionalProperties, updates.Current.ModelId) : call.Resolved!.Qualified);
             sse.Start();
             started = true;
 
@@ -166,7 +171,6 @@ internal sealed class ChatCompletionsEndpoint
                 }
 
                 finishReason = update.FinishReason ?? finishReason;
-                call.CostUsd = Cost(update.AdditionalProperties) ?? call.CostUsd;
                 more = await updates.MoveNextAsync();
             }
 
@@ -184,23 +188,25 @@ internal sealed class ChatCompletionsEndpoint
 
             sse.WriteDone();
             await sse.FlushAsync(cancellationToken);
-            Record(call, "ok", StatusCodes.Status200OK);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             GatewayLog.ClientAborted(_logger, call.Resolved!.Qualified);
-            Record(call, "cancelled", StatusCodes.Status499ClientClosedRequest);
         }
         catch (ProviderException exception)
         {
-            await FailStreamAsync(call, sse, started, GatewayErrors.FromProvider(exception, _redactor));
+            await FailStreamAsync(call, sse, started, GatewayErrors.FromProvider(exception, _redactor), exception);
+        }
+        catch (BudgetExceededException exception)
+        {
+            await FailStreamAsync(call, sse, started, GatewayErrors.FromBudget(exception, _redactor), exception);
         }
 #pragma warning disable CA1031 // one failing call must not take the gateway down; the client gets an error
         catch (Exception exception)
 #pragma warning restore CA1031
         {
             GatewayLog.CallCrashed(_logger, call.Resolved!.Qualified, exception.GetType().Name, _redactor.Redact(exception.Message));
-            await FailStreamAsync(call, sse, started, GatewayErrors.Internal);
+            await FailStreamAsync(call, sse, started, GatewayErrors.Internal, exception);
         }
         finally
         {
@@ -242,7 +248,6 @@ internal sealed class ChatCompletionsEndpoint
         var wrote = false;
         if (text is not null || reasoning is not null)
         {
-            call.TextChars += (text?.Length ?? 0) + (reasoning?.Length ?? 0);
             sse.WriteEvent((header, !roleSent, text, reasoning), static (writer, s) => ChatCompletionWriter.WriteContentChunk(writer, s.header, s.Item2, s.text, s.reasoning));
             roleSent = true;
             wrote = true;
@@ -266,16 +271,15 @@ internal sealed class ChatCompletionsEndpoint
         return wrote;
     }
 
-    private async Task FailStreamAsync(CallContext call, SseChunkWriter sse, bool started, GatewayError error)
+    private async Task FailStreamAsync(CallContext call, SseChunkWriter sse, bool started, GatewayError error, Exception exception)
     {
         if (!started)
         {
-            await FailAsync(call, error);
+            await FailAsync(call, error, exception);
             return;
         }
 
         GatewayLog.CallFailed(_logger, call.Resolved?.Qualified ?? "-", error.Status, error.Code, error.Message);
-        Record(call, error.Code, StatusCodes.Status200OK);
         // The error event tells SSE-aware clients why; the StreamCutException then makes Kestrel close the
         // connection without the closing chunk, so every other client fails too instead of taking the cut answer
         // as complete. There is no [DONE].
@@ -284,70 +288,36 @@ internal sealed class ChatCompletionsEndpoint
         throw new StreamCutException();
     }
 
-    private async Task FailAsync(CallContext call, GatewayError error)
+    private async Task FailAsync(CallContext call, GatewayError error, Exception? exception = null)
     {
         GatewayLog.CallFailed(_logger, call.Resolved?.Qualified ?? "-", error.Status, error.Code, error.Message);
-        if (call.Resolved is not null)
+        if (exception is not null)
         {
-            Record(call, error.Code, error.Status);
+            SetAttemptsHeader(call.Http, RouterAttempts.From(exception));
         }
 
         await GatewayJson.WriteErrorAsync(call.Http, error);
     }
 
-    private void Record(CallContext call, string outcome, int status)
+    /// <summary>
+    /// Tells the client how many providers the router tried (<c>x-ally-attempts</c>); the attempts themselves stay
+    /// in the usage records, because their messages are the providers' words.
+    /// </summary>
+    private static void SetAttemptsHeader(HttpContext context, IReadOnlyList<RouterAttempt>? attempts)
     {
-        var resolved = call.Resolved!;
-        var usage = call.Usage;
-        long? output = usage?.OutputTokenCount;
-        var estimated = false;
-        if (output is null && call.TextChars > 0)
+        if (attempts is { Count: > 0 } && !context.Response.HasStarted)
         {
-            // A cut stream seldom reports usage; about four characters per token is the usual estimate.
-            output = (call.TextChars + 3) / 4;
-            estimated = true;
+            context.Response.Headers[AttemptsHeader] = attempts.Count.ToString(CultureInfo.InvariantCulture);
         }
-
-        var now = _time.GetTimestamp();
-        _usage.Record(new GatewayCallRecord(
-            call.Arrived,
-            call.ServedProvider ?? resolved.Provider,
-            call.ServedModel ?? resolved.Model,
-            call.Stream,
-            outcome,
-            status,
-            _time.GetElapsedTime(call.StartTimestamp, now).TotalMilliseconds,
-            call.FirstPieceTimestamp is { } first ? _time.GetElapsedTime(call.StartTimestamp, first).TotalMilliseconds : null,
-            usage?.InputTokenCount,
-            output,
-            usage?.CachedInputTokenCount,
-            usage?.ReasoningTokenCount,
-            estimated,
-            GatewayAuth.ClientKeyName(call.Http),
-            call.User,
-            call.CostUsd));
     }
 
     /// <summary>Names the model that answered as <c>provider/model</c>: the router's report when it gives one, else the provider's.</summary>
-    private static string ModelName(ResolvedModel resolved, AdditionalPropertiesDictionary? properties, string? reportedModel, CallContext call)
+    private static string ModelName(ResolvedModel resolved, AdditionalPropertiesDictionary? properties, string? reportedModel)
     {
-        var provider = properties?.TryGetValue("ally.provider", out var p) == true && p is string servedProvider ? servedProvider : resolved.Provider;
-        var model = properties?.TryGetValue("ally.model", out var m) == true && m is string servedModel ? servedModel : reportedModel ?? resolved.Model;
-        call.ServedProvider = provider;
-        call.ServedModel = model;
+        var provider = properties?.TryGetValue(RouterAttempts.ProviderKey, out var p) == true && p is string servedProvider ? servedProvider : resolved.Provider;
+        var model = properties?.TryGetValue(RouterAttempts.ModelKey, out var m) == true && m is string servedModel ? servedModel : reportedModel ?? resolved.Model;
         return provider == resolved.Provider && model == resolved.Model ? resolved.Qualified : provider + "/" + model;
     }
-
-    private static decimal? Cost(AdditionalPropertiesDictionary? properties) =>
-        properties?.TryGetValue("ally.cost_usd", out var value) == true
-            ? value switch
-            {
-                decimal d => d,
-                double d => (decimal)d,
-                float f => (decimal)f,
-                _ => null,
-            }
-            : null;
 
     private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<ChatResponseUpdate> updates)
     {
@@ -362,39 +332,23 @@ internal sealed class ChatCompletionsEndpoint
         }
     }
 
-    /// <summary>What one call accumulates for its usage record.</summary>
+    /// <summary>What one call needs to answer: the request's context and model, and the usage to send when asked.</summary>
     private sealed class CallContext
     {
-        public CallContext(HttpContext http, DateTimeOffset arrived, long startTimestamp)
+        public CallContext(HttpContext http, long arrived)
         {
             Http = http;
             Arrived = arrived;
-            StartTimestamp = startTimestamp;
         }
 
         public HttpContext Http { get; }
 
-        public DateTimeOffset Arrived { get; }
-
-        public long StartTimestamp { get; }
+        /// <summary>Gets when the request arrived, in Unix seconds (OpenAI's <c>created</c>).</summary>
+        public long Arrived { get; }
 
         public ResolvedModel? Resolved { get; set; }
 
-        public string? ServedProvider { get; set; }
-
-        public string? ServedModel { get; set; }
-
-        public bool Stream { get; set; }
-
-        public string? User { get; set; }
-
-        public long? FirstPieceTimestamp { get; set; }
-
         public UsageDetails? Usage { get; set; }
-
-        public long TextChars { get; set; }
-
-        public decimal? CostUsd { get; set; }
 
         public void AddUsage(UsageDetails details)
         {

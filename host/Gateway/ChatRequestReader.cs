@@ -25,7 +25,6 @@ internal static class ChatRequestReader
         var options = new ChatOptions();
         var stream = false;
         var includeUsage = false;
-        string? user = null;
 
         foreach (var property in root.EnumerateObject())
         {
@@ -74,7 +73,8 @@ internal static class ChatRequestReader
                     break;
                 case "user":
                 case "safety_identifier":
-                    user = String(value, property.Name) ?? user;
+                    // Accepted as OpenAI does, but neither forwarded nor recorded: usage records name the client key.
+                    _ = String(value, property.Name);
                     break;
                 case "tools":
                     options.Tools = ReadTools(value);
@@ -113,7 +113,7 @@ internal static class ChatRequestReader
             throw Invalid("'messages' is required and must not be empty.", "messages");
         }
 
-        return new GatewayChatRequest(model, messages, options, stream, includeUsage, user);
+        return new GatewayChatRequest(model, messages, options, stream, includeUsage);
     }
 
     private static List<ChatMessage> ReadMessages(JsonElement value)

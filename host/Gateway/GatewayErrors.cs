@@ -1,12 +1,13 @@
 using Ally.Abstractions;
 using Ally.Host.Configuration;
+using Ally.Host.Usage;
 
 namespace Ally.Host.Gateway;
 
 /// <summary>Maps failures to OpenAI-style errors with the status codes OpenAI clients expect.</summary>
 internal static class GatewayErrors
 {
-    /// <summary>The code a budget refusal carries (<see cref="ProviderErrorKind.QuotaExceeded"/> with this <see cref="ProviderException.ErrorCode"/>).</summary>
+    /// <summary>The code of a call the router refused because it could take spending past <c>budget.session_usd</c> or <c>budget.daily_usd</c>.</summary>
     public const string BudgetExceeded = "budget_exceeded";
 
     public static GatewayError InvalidKey { get; } =
@@ -42,6 +43,17 @@ internal static class GatewayErrors
     public static GatewayError FromConfig(ConfigException exception, SecretRedactor redactor) =>
         new(400, GatewayError.InvalidRequest, "provider_not_ready", redactor.Redact(exception.Message), "model");
 
+    /// <summary>
+    /// Maps a budget refusal to 402 Payment Required: unlike a 429 it is not cured by retrying soon, and OpenAI's SDKs
+    /// do not retry it. The message names the budget key and the amounts, which are the operator's, not secrets.
+    /// </summary>
+    public static GatewayError FromBudget(BudgetExceededException exception, SecretRedactor redactor)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(redactor);
+        return new(402, GatewayError.Quota, BudgetExceeded, redactor.Redact(exception.Message));
+    }
+
     /// <summary>Maps a provider failure; the message is the provider's own words with every known secret masked.</summary>
     public static GatewayError FromProvider(ProviderException exception, SecretRedactor redactor)
     {
@@ -57,7 +69,6 @@ internal static class GatewayErrors
             ProviderErrorKind.ContextLengthExceeded => new(400, GatewayError.InvalidRequest, "context_length_exceeded", message, "messages"),
             ProviderErrorKind.ContentFilter => new(400, GatewayError.InvalidRequest, "content_filter", message),
             ProviderErrorKind.RateLimit => new(429, GatewayError.RateLimit, "rate_limit_exceeded", message, RetryAfter: exception.RetryAfter),
-            ProviderErrorKind.QuotaExceeded when exception.ErrorCode == BudgetExceeded => new(402, GatewayError.Quota, BudgetExceeded, message),
             ProviderErrorKind.QuotaExceeded => new(429, GatewayError.Quota, "insufficient_quota", message, RetryAfter: exception.RetryAfter),
             ProviderErrorKind.Overloaded => new(503, GatewayError.Server, "overloaded", message, RetryAfter: exception.RetryAfter),
             ProviderErrorKind.Timeout => new(504, GatewayError.Upstream, "upstream_timeout", message),

@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Ally.Host.Configuration;
+using Ally.Host.Providers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -19,14 +20,12 @@ namespace Ally.Host.Gateway;
 internal sealed class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly IDisposable? _ownedClients;
 
-    private GatewayHost(WebApplication app, IReadOnlyList<Uri> addresses, GatewayState state, IDisposable? ownedClients)
+    private GatewayHost(WebApplication app, IReadOnlyList<Uri> addresses, GatewayState state)
     {
         _app = app;
         Addresses = addresses;
         State = state;
-        _ownedClients = ownedClients;
     }
 
     /// <summary>Gets the addresses Kestrel listens on, with the real ports when port 0 was asked for.</summary>
@@ -56,24 +55,20 @@ internal sealed class GatewayHost : IAsyncDisposable
         }
 
         var state = new GatewayState(options.DefaultProvider, options.MaxConcurrentStreams);
-        var ownedClients = services.Clients is null ? new RegistryClientFactory(services.Registry) : null;
-        var clients = services.Clients ?? ownedClients!;
-        var recorder = services.Usage is null || services.UsageReport is null ? new InMemoryUsageRecorder(services.TimeProvider) : null;
-        var usage = services.Usage ?? recorder!;
-        var report = services.UsageReport ?? usage as IUsageReportSource ?? recorder!;
         var loggers = services.LoggerFactory;
 
         var chat = new ChatCompletionsEndpoint(
             new ModelResolver(services.Registry, state, options.Aliases),
-            clients,
-            usage,
+            services.Clients,
             state,
             services.Redactor,
             services.TimeProvider,
             loggers.CreateLogger<ChatCompletionsEndpoint>(),
             options);
-        var catalog = new ModelCatalog(services.Registry, clients, state, services.Redactor, services.TimeProvider, options);
-        var management = new ManagementEndpoints(services.Registry, catalog, state, report, services.Redactor, loggers.CreateLogger<ManagementEndpoints>(), options);
+        var probe = new ProviderProbe(services.Registry, services.TimeProvider);
+        var catalog = new ModelCatalog(services.Registry, probe, state, services.Redactor, services.TimeProvider, options);
+        var management = new ManagementEndpoints(
+            services.Registry, catalog, state, services.Usage, services.Redactor, services.TimeProvider, loggers.CreateLogger<ManagementEndpoints>(), options);
         var auth = new GatewayAuth(options);
 
         var app = builder.Build();
@@ -103,7 +98,6 @@ internal sealed class GatewayHost : IAsyncDisposable
         catch (IOException exception)
         {
             await app.DisposeAsync();
-            (ownedClients as IDisposable)?.Dispose();
             throw new ConfigException($"cannot listen on {string.Join(", ", options.Urls)}: {exception.Message} Pass --urls with a free address.", exception);
         }
 
@@ -111,7 +105,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             .Select(a => new Uri(a.Replace("://[::]", "://localhost", StringComparison.Ordinal).Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)))
             .ToList();
         state.SetOwnPorts(addresses.Select(a => a.Port));
-        return new GatewayHost(app, addresses, state, ownedClients);
+        return new GatewayHost(app, addresses, state);
     }
 
     /// <summary>Waits until the token is cancelled (Ctrl+C) or the host stops.</summary>
@@ -121,7 +115,6 @@ internal sealed class GatewayHost : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _ownedClients?.Dispose();
     }
 
     private static void ConfigureRateLimiter(RateLimiterOptions limiter, int rpm)

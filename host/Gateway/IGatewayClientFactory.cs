@@ -2,10 +2,7 @@ using Microsoft.Extensions.AI;
 
 namespace Ally.Host.Gateway;
 
-/// <summary>
-/// The one way the gateway obtains chat clients. Today it calls the provider registry; the router replaces it with a
-/// client that adds fallbacks, retries, cooldowns, budgets and usage records.
-/// </summary>
+/// <summary>The one way the gateway obtains chat clients: in <c>ally serve</c>, the router (<see cref="RouterClientFactory"/>).</summary>
 /// <remarks>
 /// Implementations are called concurrently and may return a shared, thread-safe client. The gateway always sets
 /// <see cref="ChatOptions.ModelId"/> to <paramref name="model"/> too, so a client cached per provider serves every model.

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using Ally.Host.Cli;
 using Ally.Host.Configuration;
 using Ally.Host.Providers;
+using Ally.Host.Usage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -16,12 +18,21 @@ internal sealed class ManagementEndpoints
     private readonly ProviderRegistry _registry;
     private readonly ModelCatalog _catalog;
     private readonly GatewayState _state;
-    private readonly IUsageReportSource _usage;
+    private readonly UsageStore? _usage;
     private readonly SecretRedactor _redactor;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly long _maxRequestBytes;
 
-    public ManagementEndpoints(ProviderRegistry registry, ModelCatalog catalog, GatewayState state, IUsageReportSource usage, SecretRedactor redactor, ILogger<ManagementEndpoints> logger, GatewayOptions options)
+    public ManagementEndpoints(
+        ProviderRegistry registry,
+        ModelCatalog catalog,
+        GatewayState state,
+        UsageStore? usage,
+        SecretRedactor redactor,
+        TimeProvider time,
+        ILogger<ManagementEndpoints> logger,
+        GatewayOptions options)
     {
         _maxRequestBytes = options.MaxRequestBytes;
         _registry = registry;
@@ -29,6 +40,7 @@ internal sealed class ManagementEndpoints
         _state = state;
         _usage = usage;
         _redactor = redactor;
+        _time = time;
         _logger = logger;
     }
 
@@ -46,7 +58,7 @@ internal sealed class ManagementEndpoints
                 foreach (var model in list.Models)
                 {
                     writer.WriteStartObject();
-                    writer.WriteString("id", list.Provider + "/" + model);
+                    writer.WriteString("id", list.Provider + "/" + model.Id);
                     writer.WriteString("object", "model");
                     writer.WriteNumber("created", 0);
                     writer.WriteString("owned_by", list.Provider);
@@ -211,29 +223,52 @@ internal sealed class ManagementEndpoints
         });
     }
 
-    /// <summary><c>GET /api/usage?since=2025-01-01T00:00:00Z&amp;limit=50</c>.</summary>
-    public Task GetUsageAsync(HttpContext context)
+    /// <summary>
+    /// <c>GET /api/usage?since=2025-01-01&amp;by=model&amp;limit=50</c>: the report of <c>ally usage --json</c> from the usage
+    /// store (every Ally process's calls, the gateway's with the role <c>gateway</c>), plus the latest calls in <c>recent</c>.
+    /// </summary>
+    public async Task GetUsageAsync(HttpContext context)
     {
-        var query = context.Request.Query;
-        DateTimeOffset? since = null;
-        if (query.TryGetValue("since", out var sinceText) && sinceText.Count > 0)
+        if (_usage is null)
         {
-            if (!DateTimeOffset.TryParse(sinceText.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-            {
-                return GatewayJson.WriteErrorAsync(context, GatewayError.BadRequest("'since' must be an ISO 8601 time such as 2025-01-01T00:00:00Z.", "since"));
-            }
+            await GatewayJson.WriteErrorAsync(context, GatewayErrors.NotFound("This gateway records no usage."));
+            return;
+        }
 
-            since = parsed;
+        var query = context.Request.Query;
+        DateTimeOffset? since;
+        UsageGrouping by;
+        try
+        {
+            since = UsageCommand.ParseSince(query["since"].ToString(), _time.GetUtcNow());
+        }
+        catch (ConfigException)
+        {
+            await GatewayJson.WriteErrorAsync(context, GatewayError.BadRequest("'since' must be a date such as 2026-11-01, an ISO 8601 time, or a number of days such as 7d.", "since"));
+            return;
+        }
+
+        try
+        {
+            by = UsageCommand.ParseGrouping(query.TryGetValue("by", out var byText) ? byText.ToString() : null);
+        }
+        catch (ConfigException)
+        {
+            await GatewayJson.WriteErrorAsync(context, GatewayError.BadRequest("'by' must be one of provider, model, day, role.", "by"));
+            return;
         }
 
         var limit = 50;
         if (query.TryGetValue("limit", out var limitText) && (!int.TryParse(limitText.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit > 1000))
         {
-            return GatewayJson.WriteErrorAsync(context, GatewayError.BadRequest("'limit' must be a whole number from 0 to 1000.", "limit"));
+            await GatewayJson.WriteErrorAsync(context, GatewayError.BadRequest("'limit' must be a whole number from 0 to 1000.", "limit"));
+            return;
         }
 
-        var report = _usage.GetReport(since, limit);
-        return GatewayJson.WriteAsync(context, StatusCodes.Status200OK, report, UsageReportWriter.Write);
+        var report = await UsageReport.BuildAsync(_usage, since, by, context.RequestAborted);
+        var recent = limit > 0 ? await _usage.ReadLatestAsync(since, limit, context.RequestAborted) : [];
+        await GatewayJson.WriteAsync(context, StatusCodes.Status200OK, (report, recent, redactor: _redactor), static (writer, state) =>
+            state.report.WriteJson(writer, state.recent, state.redactor.Redact));
     }
 
     /// <summary><c>GET /health</c>: liveness, no authentication.</summary>
@@ -278,16 +313,16 @@ internal sealed class ManagementEndpoints
         writer.WriteEndObject();
     }
 
-    private static void WriteModels(Utf8JsonWriter writer, ProviderModels models)
+    private static void WriteModels(Utf8JsonWriter writer, ModelListing models)
     {
         writer.WriteStartObject();
         writer.WriteString("provider", models.Provider);
         writer.WriteString("source", models.Source);
-        WriteStringOrNull(writer, "error", models.Error);
+        WriteStringOrNull(writer, "error", models.Note);
         writer.WriteStartArray("models");
         foreach (var model in models.Models)
         {
-            writer.WriteStringValue(model);
+            writer.WriteStringValue(model.Id);
         }
 
         writer.WriteEndArray();

@@ -6,12 +6,14 @@ namespace Ally.Host.Providers;
 
 /// <summary>
 /// The router's source of provider clients: one client per provider and model, created on first use through the
-/// registry and kept for the life of the process (connections are pooled underneath), disposed with it.
+/// registry and kept for the life of the process (connections are pooled underneath), disposed with it. A provider
+/// registered again at run time (<c>POST /api/providers/register</c>) gets new clients, because its
+/// <see cref="ProviderEntry"/> changes.
 /// </summary>
 internal sealed class ProviderClientCache : IProviderClientSource, IDisposable
 {
     private readonly ProviderRegistry _registry;
-    private readonly ConcurrentDictionary<(string Provider, string? Model), Lazy<IChatClient>> _clients = new();
+    private readonly ConcurrentDictionary<(string Provider, string? Model), CachedClient> _clients = new();
 
     public ProviderClientCache(ProviderRegistry registry)
     {
@@ -20,27 +22,37 @@ internal sealed class ProviderClientCache : IProviderClientSource, IDisposable
 
     public IChatClient GetClient(string provider, string? model)
     {
+        var entry = _registry.Get(provider);
         var key = (provider, model);
-        var lazy = _clients.GetOrAdd(key, k => new Lazy<IChatClient>(() => _registry.CreateClient(k.Provider, k.Model)));
+        if (!_clients.TryGetValue(key, out var cached) || !ReferenceEquals(cached.Entry, entry))
+        {
+            // Clients replaced here may still serve calls in flight; they hold no resources of their own (the
+            // connection pool is shared), so they are left to the garbage collector rather than disposed under a caller.
+            cached = new CachedClient(entry, new Lazy<IChatClient>(() => _registry.CreateClient(entry.Name, model)));
+            cached = _clients.AddOrUpdate(key, cached, (_, existing) => ReferenceEquals(existing.Entry, entry) ? existing : cached);
+        }
+
         try
         {
-            return lazy.Value;
+            return cached.Client.Value;
         }
         catch
         {
             // A failed creation (missing key, say) must not be cached: the user may fix it and retry in the session.
-            _clients.TryRemove(new KeyValuePair<(string, string?), Lazy<IChatClient>>(key, lazy));
+            _clients.TryRemove(new KeyValuePair<(string, string?), CachedClient>(key, cached));
             throw;
         }
     }
 
     public void Dispose()
     {
-        foreach (var lazy in _clients.Values.Where(l => l.IsValueCreated))
+        foreach (var cached in _clients.Values.Where(c => c.Client.IsValueCreated))
         {
-            lazy.Value.Dispose();
+            cached.Client.Value.Dispose();
         }
 
         _clients.Clear();
     }
+
+    private sealed record CachedClient(ProviderEntry Entry, Lazy<IChatClient> Client);
 }

@@ -20,7 +20,16 @@ internal sealed partial class RouterChatClient
         {
             stream = await OpenAsync(call);
 
-            // From here on the call is committed to this provider: nothing falls back any more.
+            // From here on the call is committed to this provider: nothing falls back any more. The first update
+            // says who serves the answer, for callers that must name it before the end (the gateway's chunks).
+            if (stream.Buffered.Count > 0)
+            {
+                var first = stream.Buffered[0];
+                first.AdditionalProperties ??= [];
+                first.AdditionalProperties[RouterAttempts.ProviderKey] = stream.Plan.Provider;
+                first.AdditionalProperties[RouterAttempts.ModelKey] = stream.ModelId ?? stream.Plan.Model;
+            }
+
             foreach (var update in stream.Buffered)
             {
                 yield return update;
@@ -52,11 +61,40 @@ internal sealed partial class RouterChatClient
         {
             if (stream is not null)
             {
+                if (call.Outcome is null)
+                {
+                    Abandon(call, stream);
+                }
+
                 await stream.DisposeAsync();
             }
 
             await FinishAsync(call);
         }
+    }
+
+    /// <summary>
+    /// Notes a committed stream the caller stopped reading (it cancelled, or disposed the enumerator early, as the
+    /// gateway does when its client goes away): the provider generated and bills what was streamed so far.
+    /// </summary>
+    private void Abandon(RouterCall call, OpenedStream stream)
+    {
+        var plan = stream.Plan;
+        var usage = stream.Usage;
+        if (usage is null && stream.Text.Length > 0)
+        {
+            // Providers report usage at the end of a stream, which a cancelled one never reaches; about four
+            // characters per token is the usual estimate, and the prompt was read whole.
+            var output = (stream.Text.Length + 3) / 4;
+            usage = new UsageDetails { InputTokenCount = call.EstimatedInputTokens, OutputTokenCount = output, TotalTokenCount = call.EstimatedInputTokens + output };
+        }
+
+        call.FailLastAttempt(ErrorKindNames.Cancelled, "The caller stopped reading the answer.");
+        call.Provider = plan.Provider;
+        call.Model = stream.ModelId ?? plan.Model;
+        call.Usage = usage;
+        call.Cost = usage is null ? null : CostCalculator.Compute(PriceFor(plan, stream.ModelId), usage);
+        call.Outcome = ErrorKindNames.Cancelled;
     }
 
     private static string IdleKey(RoutePlan plan) =>

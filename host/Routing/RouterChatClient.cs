@@ -21,7 +21,8 @@ namespace Ally.Host.Routing;
 /// <see cref="ProviderErrorKind.TruncatedStream"/> and the partial text, and the router never switches provider.</para>
 /// <para>The final response (and the last streamed update) carries <c>ally.provider</c>, <c>ally.model</c>,
 /// <c>ally.cost_usd</c> and <c>ally.attempts</c> in its additional properties; a failure carries the attempts in
-/// <see cref="Exception.Data"/> under <c>ally.attempts</c> (read them with <see cref="RouterAttempts.From"/>). The role
+/// <see cref="Exception.Data"/> under <c>ally.attempts</c> (read them with <see cref="RouterAttempts.From"/>). The first
+/// streamed update carries <c>ally.provider</c> and <c>ally.model</c> too. The role
 /// and session of a call come from <c>ChatOptions.AdditionalProperties["ally.role"]</c> and <c>["ally.session_id"]</c>,
 /// else from the constructor; <c>ally.*</c> entries are never passed on to providers.</para>
 /// <para>Thread-safe; the state learned from traffic lives in a <see cref="RouterState"/> that several routers may share.</para>

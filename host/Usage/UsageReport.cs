@@ -44,30 +44,54 @@ internal sealed class UsageReport
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
-            writer.WriteStartObject();
-            if (Since is { } since)
-            {
-                writer.WriteString("since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                writer.WriteNull("since");
-            }
-
-            writer.WriteString("by", GroupingName(By));
-            writer.WriteStartArray("rows");
-            foreach (var row in Rows)
-            {
-                WriteRow(writer, row, includeKey: true);
-            }
-
-            writer.WriteEndArray();
-            writer.WritePropertyName("total");
-            WriteRow(writer, Total, includeKey: false);
-            writer.WriteEndObject();
+            WriteJson(writer);
         }
 
         output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    /// <summary>
+    /// Writes the report as <see cref="WriteJson(TextWriter)"/> does; with <paramref name="recent"/>, adds
+    /// <c>"recent":[{"time","session_id","role","provider","model","input_tokens",…,"outcome","attempts"}]</c>.
+    /// </summary>
+    /// <param name="writer">Where to write.</param>
+    /// <param name="recent">The latest calls, newest first, or <see langword="null"/> to leave the list out.</param>
+    /// <param name="redact">Applied to the attempts' provider messages before they are written.</param>
+    public void WriteJson(Utf8JsonWriter writer, IReadOnlyList<UsageRecord>? recent = null, Func<string, string>? redact = null)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        if (Since is { } since)
+        {
+            writer.WriteString("since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            writer.WriteNull("since");
+        }
+
+        writer.WriteString("by", GroupingName(By));
+        writer.WriteStartArray("rows");
+        foreach (var row in Rows)
+        {
+            WriteRow(writer, row, includeKey: true);
+        }
+
+        writer.WriteEndArray();
+        writer.WritePropertyName("total");
+        WriteRow(writer, Total, includeKey: false);
+        if (recent is not null)
+        {
+            writer.WriteStartArray("recent");
+            foreach (var record in recent)
+            {
+                WriteRecord(writer, record, redact);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
     }
 
     /// <summary>Writes an aligned table; an unknown cost reads <c>unknown</c>, never <c>$0</c>.</summary>
@@ -128,5 +152,69 @@ internal sealed class UsageReport
 
         writer.WriteNumber("unknown_cost_calls", row.UnknownCostCalls);
         writer.WriteEndObject();
+    }
+
+    private static void WriteRecord(Utf8JsonWriter writer, UsageRecord record, Func<string, string>? redact)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("time", record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        WriteStringOrNull(writer, "session_id", record.SessionId);
+        WriteStringOrNull(writer, "role", record.Role);
+        writer.WriteString("provider", record.Provider);
+        WriteStringOrNull(writer, "model", record.Model);
+        WriteNumberOrNull(writer, "input_tokens", record.InputTokens);
+        WriteNumberOrNull(writer, "output_tokens", record.OutputTokens);
+        WriteNumberOrNull(writer, "total_tokens", record.TotalTokens);
+        WriteNumberOrNull(writer, "cached_input_tokens", record.CachedInputTokens);
+        WriteNumberOrNull(writer, "reasoning_tokens", record.ReasoningTokens);
+        if (record.CostUsd is { } cost)
+        {
+            writer.WriteNumber("cost_usd", cost);
+        }
+        else
+        {
+            writer.WriteNull("cost_usd");
+        }
+
+        writer.WriteNumber("latency_ms", record.LatencyMs);
+        WriteNumberOrNull(writer, "ttft_ms", record.TimeToFirstTokenMs);
+        writer.WriteString("outcome", record.Outcome);
+        writer.WritePropertyName("attempts");
+        if (record.AttemptsJson is { } attempts)
+        {
+            // Stored by RouterAttempts.ToJson, so it is JSON; masking a secret replaces text inside its strings only.
+            writer.WriteRawValue(redact is null ? attempts : redact(attempts), skipInputValidation: false);
+        }
+        else
+        {
+            writer.WriteStartArray();
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, long? value)
+    {
+        if (value is { } number)
+        {
+            writer.WriteNumber(name, number);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
     }
 }

@@ -1,20 +1,51 @@
 using System.Globalization;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace Ally.Host.Usage;
 
 /// <summary>Records every routed call in a local SQLite database and answers questions about them.</summary>
 /// <remarks>
-/// The database is in WAL mode so that several Ally processes (an agent and a gateway) can write at once; each
-/// operation opens its own pooled connection and SQLite's busy timeout makes concurrent writers wait their turn.
+/// <para>The database is in WAL mode so that several Ally processes (an agent and a gateway) can write at once; each
+/// operation opens its own pooled connection and SQLite's busy timeout makes concurrent writers wait their turn.</para>
+/// <para><see cref="RecordAsync"/> only queues the call: one background task inserts the queued calls in batches, one
+/// transaction each, so that a routed call does not wait for the disk (the gateway's p99, docs/gateway-benchmark.md).
+/// The queue is bounded, and a full queue makes callers wait rather than lose calls. Reads and
+/// <see cref="GetSpendAsync"/> wait for the calls queued before them, so this process always sees its own calls;
+/// <see cref="FlushAsync"/> waits explicitly, and <see cref="Dispose"/> writes what is left.</para>
 /// Costs are stored as whole nano-dollars so that sums are exact. The file is readable by its owner only: prompts
 /// are not stored, but provider error messages and usage patterns are the user's business. Thread-safe.
 /// </remarks>
 internal sealed class UsageStore : IDisposable
 {
     private const decimal NanoPerDollar = 1_000_000_000m;
+    private const int QueueCapacity = 10_000;
+    private const int MaxBatch = 512;
+
+    // How long the writer lets calls gather before a transaction, unless someone waits for them (a flush, a read):
+    // one commit per call would cost more CPU than the calls themselves on a busy gateway.
+    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(20);
+
+    private const string InsertSql = """
+        INSERT INTO calls (time_ms, session_id, role, provider, model, input_tokens, output_tokens, total_tokens,
+                           cached_tokens, reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, outcome, attempts)
+        VALUES ($time, $session, $role, $provider, $model, $input, $output, $total,
+                $cached, $reasoning, $cost, $latency, $ttft, $outcome, $attempts)
+        """;
+
+    // In the order Bind sets them.
+    private static readonly string[] InsertParameters =
+        ["$time", "$session", "$role", "$provider", "$model", "$input", "$output", "$total", "$cached", "$reasoning", "$cost", "$latency", "$ttft", "$outcome", "$attempts"];
 
     private readonly string _connectionString;
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly Task _writer;
+    private volatile bool _disposed;
 
     public UsageStore(string path)
     {
@@ -29,7 +60,11 @@ internal sealed class UsageStore : IDisposable
             DefaultTimeout = 30,
         }.ToString();
         Initialise();
+        _writer = Task.Run(DrainAsync);
     }
+
+    /// <summary>Gets the last error the background writer met, if any (the calls of that batch are lost; later ones are not).</summary>
+    public Exception? LastWriteError { get; private set; }
 
     /// <summary>Gets the full path of the database file.</summary>
     public string Path { get; }
@@ -53,38 +88,45 @@ internal sealed class UsageStore : IDisposable
         return System.IO.Path.Combine(home, ".local", "share", "ally", "ally.db");
     }
 
-    public async Task RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)
+    /// <summary>Queues a call for the database; completes at once unless the queue is full.</summary>
+    public Task RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO calls (time_ms, session_id, role, provider, model, input_tokens, output_tokens, total_tokens,
-                               cached_tokens, reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, outcome, attempts)
-            VALUES ($time, $session, $role, $provider, $model, $input, $output, $total,
-                    $cached, $reasoning, $cost, $latency, $ttft, $outcome, $attempts)
-            """;
-        command.Parameters.AddWithValue("$time", record.Time.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$session", (object?)record.SessionId ?? DBNull.Value);
-        command.Parameters.AddWithValue("$role", (object?)record.Role ?? DBNull.Value);
-        command.Parameters.AddWithValue("$provider", record.Provider);
-        command.Parameters.AddWithValue("$model", (object?)record.Model ?? DBNull.Value);
-        command.Parameters.AddWithValue("$input", (object?)record.InputTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$output", (object?)record.OutputTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$total", (object?)record.TotalTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$cached", (object?)record.CachedInputTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$reasoning", (object?)record.ReasoningTokens ?? DBNull.Value);
-        command.Parameters.AddWithValue("$cost", record.CostUsd is { } cost ? ToNano(cost) : DBNull.Value);
-        command.Parameters.AddWithValue("$latency", record.LatencyMs);
-        command.Parameters.AddWithValue("$ttft", (object?)record.TimeToFirstTokenMs ?? DBNull.Value);
-        command.Parameters.AddWithValue("$outcome", record.Outcome);
-        command.Parameters.AddWithValue("$attempts", (object?)record.AttemptsJson ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (_disposed)
+        {
+            InsertNow(record);
+            return Task.CompletedTask;
+        }
+
+        return _queue.Writer.TryWrite(new Pending(record, null)) ? Task.CompletedTask : EnqueueAsync(record, cancellationToken);
+    }
+
+    /// <summary>Waits until every call recorded so far is in the database.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            await _queue.Writer.WriteAsync(new Pending(null, flushed), cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            // Disposed meanwhile: Dispose has written everything.
+            return;
+        }
+
+        await flushed.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Sums the known costs of the calls made in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     public async Task<decimal> GetSpendAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
+        await FlushAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT COALESCE(SUM(cost_nano_usd), 0) FROM calls WHERE time_ms >= $from AND time_ms < $to";
@@ -106,6 +148,7 @@ internal sealed class UsageStore : IDisposable
             _ => throw new ArgumentOutOfRangeException(nameof(by), by, "Unknown grouping."),
         };
 
+        await FlushAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
@@ -134,16 +177,32 @@ internal sealed class UsageStore : IDisposable
     }
 
     /// <summary>Reads the calls made since <paramref name="since"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<UsageRecord>> ReadAsync(DateTimeOffset? since = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<UsageRecord>> ReadAsync(DateTimeOffset? since = null, CancellationToken cancellationToken = default) =>
+        ReadAsync(since, latest: null, cancellationToken);
+
+    /// <summary>Reads the latest <paramref name="count"/> calls made since <paramref name="since"/>, newest first.</summary>
+    public Task<IReadOnlyList<UsageRecord>> ReadLatestAsync(DateTimeOffset? since, int count, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return ReadAsync(since, count, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<UsageRecord>> ReadAsync(DateTimeOffset? since, int? latest, CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             SELECT time_ms, session_id, role, provider, model, input_tokens, output_tokens, total_tokens, cached_tokens,
                    reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, outcome, attempts
-            FROM calls WHERE $since IS NULL OR time_ms >= $since ORDER BY id
+            FROM calls WHERE $since IS NULL OR time_ms >= $since {(latest is null ? "ORDER BY id" : "ORDER BY id DESC LIMIT $latest")}
             """;
         command.Parameters.AddWithValue("$since", since is { } s ? s.ToUnixTimeMilliseconds() : DBNull.Value);
+        if (latest is { } count)
+        {
+            command.Parameters.AddWithValue("$latest", count);
+        }
+
         var records = new List<UsageRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -220,9 +279,155 @@ internal sealed class UsageStore : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        // Calls queued before now are written before the process goes; any recorded later are written one by one.
+        _disposed = true;
+        _queue.Writer.TryComplete();
+        _writer.GetAwaiter().GetResult();
+
         // Pooled connections keep the file open; release them so the file can be moved or deleted.
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
+    }
+
+    private async Task EnqueueAsync(UsageRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(new Pending(record, null), cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            InsertNow(record);
+        }
+    }
+
+    private void InsertNow(UsageRecord record)
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = CreateInsert(connection);
+        Bind(command, record);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The one reader of the queue: takes what is queued (up to a batch), inserts it in one transaction, repeats.</summary>
+    private async Task DrainAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<UsageRecord>(MaxBatch);
+        var flushes = new List<TaskCompletionSource>();
+        SqliteConnection? connection = null;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                if (!_disposed && reader.TryPeek(out var first) && first.Flushed is null)
+                {
+                    await Task.Delay(Linger).ConfigureAwait(false);
+                }
+
+                while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+                {
+                    if (pending.Record is { } record)
+                    {
+                        batch.Add(record);
+                    }
+                    else
+                    {
+                        // Completed once this batch is written: every call queued before the marker is in it or
+                        // in an earlier batch.
+                        flushes.Add(pending.Flushed!);
+                    }
+                }
+
+                if (batch.Count > 0)
+                {
+                    connection = InsertBatch(connection, batch);
+                    batch.Clear();
+                }
+
+                foreach (var flushed in flushes)
+                {
+                    flushed.TrySetResult();
+                }
+
+                flushes.Clear();
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
+    }
+
+    private SqliteConnection? InsertBatch(SqliteConnection? connection, List<UsageRecord> batch)
+    {
+        try
+        {
+            if (connection is null)
+            {
+                connection = new SqliteConnection(_connectionString);
+                connection.Open();
+            }
+
+            using var transaction = connection.BeginTransaction();
+            using var command = CreateInsert(connection);
+            command.Transaction = transaction;
+            foreach (var record in batch)
+            {
+                Bind(command, record);
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            return connection;
+        }
+#pragma warning disable CA1031 // usage accounting must never stop: note the failure, start afresh with the next batch
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LastWriteError = ex;
+            connection?.Dispose();
+            return null;
+        }
+    }
+
+    private static SqliteCommand CreateInsert(SqliteConnection connection)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = InsertSql;
+        foreach (var name in InsertParameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        command.Prepare();
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, UsageRecord record)
+    {
+        var parameters = command.Parameters;
+        parameters[0].Value = record.Time.ToUnixTimeMilliseconds();
+        parameters[1].Value = (object?)record.SessionId ?? DBNull.Value;
+        parameters[2].Value = (object?)record.Role ?? DBNull.Value;
+        parameters[3].Value = record.Provider;
+        parameters[4].Value = (object?)record.Model ?? DBNull.Value;
+        parameters[5].Value = (object?)record.InputTokens ?? DBNull.Value;
+        parameters[6].Value = (object?)record.OutputTokens ?? DBNull.Value;
+        parameters[7].Value = (object?)record.TotalTokens ?? DBNull.Value;
+        parameters[8].Value = (object?)record.CachedInputTokens ?? DBNull.Value;
+        parameters[9].Value = (object?)record.ReasoningTokens ?? DBNull.Value;
+        parameters[10].Value = record.CostUsd is { } cost ? ToNano(cost) : DBNull.Value;
+        parameters[11].Value = record.LatencyMs;
+        parameters[12].Value = (object?)record.TimeToFirstTokenMs ?? DBNull.Value;
+        parameters[13].Value = record.Outcome;
+        parameters[14].Value = (object?)record.AttemptsJson ?? DBNull.Value;
     }
 
     private static long ToNano(decimal dollars) => (long)Math.Round(dollars * NanoPerDollar, MidpointRounding.AwayFromZero);
@@ -323,4 +528,7 @@ internal sealed class UsageStore : IDisposable
             throw;
         }
     }
+
+    /// <summary>A queued call, or a flush marker that completes once every call queued before it is written.</summary>
+    private readonly record struct Pending(UsageRecord? Record, TaskCompletionSource? Flushed);
 }

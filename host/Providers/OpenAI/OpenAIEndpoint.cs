@@ -14,6 +14,7 @@ internal sealed class OpenAIEndpoint
     private readonly ProviderSettings _settings;
     private readonly bool _azure;
     private readonly Uri _baseUrl;
+    private Uri? _chatCompletionsUri;
 
     public OpenAIEndpoint(ProviderSettings settings, bool azure)
     {
@@ -49,7 +50,8 @@ internal sealed class OpenAIEndpoint
     {
         if (!_azure)
         {
-            return Join("chat/completions", query: null);
+            // The same for every call; racing threads build equal values.
+            return _chatCompletionsUri ??= Join("chat/completions", query: null);
         }
 
         if (string.IsNullOrEmpty(model))

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Ally.Abstractions;
 using Ally.Host.Configuration;
 using Ally.Host.Gateway;
+using Ally.Host.Usage;
 using OpenAI.Chat;
 
 namespace Ally.Host.Tests.Gateway;
@@ -20,7 +21,6 @@ public sealed class GatewayErrorTests
         { ProviderErrorKind.ContentFilter, null, 400, "content_filter" },
         { ProviderErrorKind.RateLimit, null, 429, "rate_limit_exceeded" },
         { ProviderErrorKind.QuotaExceeded, null, 429, "insufficient_quota" },
-        { ProviderErrorKind.QuotaExceeded, GatewayErrors.BudgetExceeded, 402, "budget_exceeded" },
         { ProviderErrorKind.Overloaded, null, 503, "overloaded" },
         { ProviderErrorKind.ServerError, null, 502, "upstream_error" },
         { ProviderErrorKind.Network, null, 502, "upstream_unreachable" },
@@ -44,6 +44,21 @@ public sealed class GatewayErrorTests
         Assert.Equal(expectedCode, error.Code);
         Assert.StartsWith("groq: ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-secret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromBudget_Refusal_Is402BudgetExceeded()
+    {
+        // Given
+        var exception = new BudgetExceededException("budget.daily_usd", 1m, 0.99m, 0.05m, "oai/gpt-4o-mini");
+
+        // When
+        var error = GatewayErrors.FromBudget(exception, SecretRedactor.None);
+
+        // Then
+        Assert.Equal(402, error.Status);
+        Assert.Equal("budget_exceeded", error.Code);
+        Assert.Contains("budget.daily_usd", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -133,8 +148,10 @@ public sealed class GatewayErrorTests
 
             // Then
             Assert.Equal(502, failure.Status);
-            var row = Assert.Single(gateway.Usage.GetReport(null, 10).Rows);
-            Assert.Equal(1, row.Errors);
+            Assert.Equal("1", failure.GetRawResponse()!.Headers.TryGetValue(ChatCompletionsEndpoint.AttemptsHeader, out var attempts) ? attempts : null);
+            var record = Assert.Single(await gateway.RecordsAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("network", record.Outcome);
+            Assert.Equal("gateway", record.Role);
         }
     }
 }

@@ -102,11 +102,11 @@ public sealed class GatewayManagementTests
 
         // Then
         var health = body.GetProperty("providers").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
-        Assert.Equal("ok", health["up"].GetProperty("status").GetString());
+        Assert.Equal("up", health["up"].GetProperty("status").GetString());
         Assert.True(health["up"].GetProperty("latency_ms").GetDouble() >= 0);
-        Assert.Equal("error", health["broken"].GetProperty("status").GetString());
+        Assert.Equal("down", health["broken"].GetProperty("status").GetString());
         Assert.Equal("server_error", health["broken"].GetProperty("error_kind").GetString());
-        Assert.Equal("not_ready", health["groq"].GetProperty("status").GetString());
+        Assert.Equal("not-ready", health["groq"].GetProperty("status").GetString());
     }
 
     [Fact]
@@ -185,19 +185,29 @@ public sealed class GatewayManagementTests
         using var invalid = await gateway.Http.PostAsync("v1/chat/completions", new StringContent("""{"model":"oai/gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"tool_choice":"sometimes"}""", Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
 
         // When
-        var body = await GetJsonAsync(gateway, "api/usage?limit=10");
+        await gateway.Usage.FlushAsync(TestContext.Current.CancellationToken);
+        var body = await GetJsonAsync(gateway, "api/usage?by=model&limit=10");
+        var byProvider = await GetJsonAsync(gateway, "api/usage?since=2000-01-01");
+        var badBy = await GetJsonAsync(gateway, "api/usage?by=colour", HttpStatusCode.BadRequest);
 
-        // Then
-        Assert.Equal("memory", body.GetProperty("source").GetString());
-        var rows = body.GetProperty("by_model").EnumerateArray().ToDictionary(r => r.GetProperty("provider").GetString() + "/" + r.GetProperty("model").GetString());
+        // Then the report is `ally usage --json`'s, from the usage store, with the latest calls; the invalid request never reached a provider
+        Assert.Equal("model", body.GetProperty("by").GetString());
+        var rows = body.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("key").GetString()!);
         Assert.Equal(26, rows["oai/gpt-4o-mini"].GetProperty("input_tokens").GetInt64());
         Assert.Equal(10, rows["oai/gpt-4o-mini"].GetProperty("output_tokens").GetInt64());
         Assert.Equal(3, rows["gem/gemini-2.0-flash-001"].GetProperty("output_tokens").GetInt64());
-        Assert.Equal(2, body.GetProperty("totals").GetProperty("requests").GetInt64());
+        Assert.Equal(2, body.GetProperty("total").GetProperty("calls").GetInt64());
         var recent = body.GetProperty("recent");
-        Assert.True(recent[0].GetProperty("stream").GetBoolean());
-        Assert.True(recent[0].GetProperty("ttft_ms").GetDouble() >= 0);
+        Assert.Equal(2, recent.GetArrayLength());
+        Assert.Equal("gem", recent[0].GetProperty("provider").GetString());
+        Assert.True(recent[0].GetProperty("ttft_ms").GetInt64() >= 0);
+        Assert.Equal("gateway", recent[0].GetProperty("role").GetString());
         Assert.Equal("ok", recent[1].GetProperty("outcome").GetString());
+        Assert.Equal("oai", recent[1].GetProperty("attempts")[0].GetProperty("provider").GetString());
+        Assert.Equal("provider", byProvider.GetProperty("by").GetString());
+        Assert.Equal("2000-01-01T00:00:00Z", byProvider.GetProperty("since").GetString());
+        Assert.Equal(2, byProvider.GetProperty("rows").GetArrayLength());
+        Assert.Equal("by", badBy.GetProperty("error").GetProperty("param").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
     }
 

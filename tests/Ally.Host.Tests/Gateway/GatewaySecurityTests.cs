@@ -67,7 +67,7 @@ public sealed class GatewaySecurityTests
         Assert.Equal("Hello from OpenAI", first.Content[0].Text);
         Assert.Equal("Hello from OpenAI", second.Content[0].Text);
         Assert.All(gateway.Upstream().Requests, r => Assert.Equal("Bearer " + TestGateway.ProviderKeys["FAKE_OPENAI_KEY"], r.Headers["Authorization"]));
-        Assert.Equal(["key2", "key1"], gateway.Usage.GetReport(null, 10).Recent.Select(r => r.ClientKey));
+        Assert.Equal(["key2", "key1"], (await gateway.RecordsAsync(TestContext.Current.CancellationToken)).Select(r => r.SessionId));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Ally.Host.Tests.Fakes;
 using Ally.Host.Gateway;
+using Ally.Host.Usage;
 using OpenAI.Chat;
 
 namespace Ally.Host.Tests.Gateway;
@@ -149,9 +150,9 @@ public sealed class GatewayStreamingTests
         Assert.Contains("\"code\":\"stream_truncated\"", error, StringComparison.Ordinal);
         Assert.DoesNotContain("data: [DONE]", lines);
         Assert.NotNull(cut);
-        var record = Assert.Single(gateway.Usage.GetReport(null, 10).Recent);
-        Assert.Equal("stream_truncated", record.Outcome);
-        Assert.True(record.Estimated);
+        var record = Assert.Single(await gateway.RecordsAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("truncated_stream", record.Outcome);
+        Assert.Null(record.CostUsd);
     }
 
     [Fact]
@@ -207,16 +208,18 @@ public sealed class GatewayStreamingTests
             Assert.Contains("Partial answer", line, StringComparison.Ordinal);
         }
 
-        // Then the provider's request is aborted and the call is recorded as cancelled with the tokens streamed so far
+        // Then the provider's request is aborted and the router records the call as cancelled with the tokens streamed so far
         await upstreamAborted.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
-        GatewayCallRecord? record = null;
+        UsageRecord? record = null;
         for (var i = 0; i < 200 && (record is null || gateway.Host.State.ActiveStreams > 0); i++)
         {
             await Task.Delay(50, TestContext.Current.CancellationToken);
-            record = gateway.Usage.GetReport(null, 10).Recent.FirstOrDefault();
+            record = (await gateway.RecordsAsync(TestContext.Current.CancellationToken)).FirstOrDefault();
         }
 
         Assert.NotNull(record);
+        Assert.Equal("oai", record.Provider);
+        Assert.Equal("gateway", record.Role);
         Assert.Equal("cancelled", record.Outcome);
         Assert.True(record.OutputTokens > 0);
         Assert.Equal(0, gateway.Host.State.ActiveStreams);

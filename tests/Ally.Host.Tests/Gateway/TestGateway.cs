@@ -4,7 +4,10 @@ using System.Text.Json.Nodes;
 using Ally.Host.Configuration;
 using Ally.Host.Gateway;
 using Ally.Host.Plugins;
+using Ally.Host.Pricing;
 using Ally.Host.Providers;
+using Ally.Host.Routing;
+using Ally.Host.Usage;
 using Ally.Host.Tests.Fakes;
 using OpenAI;
 
@@ -12,7 +15,9 @@ namespace Ally.Host.Tests.Gateway;
 
 /// <summary>
 /// A real gateway on 127.0.0.1:0 built from a config.json written for the test, whose providers point at loopback
-/// fakes; the environment is the test's own dictionary, never the machine's.
+/// fakes, behind the real router with a usage store in the test's temp folder, as <c>ally serve</c> builds it; the
+/// environment is the test's own dictionary, never the machine's. The router neither retries nor waits unless a
+/// test's config says so, so that failures surface at once.
 /// </summary>
 internal sealed class TestGateway : IAsyncDisposable
 {
@@ -21,11 +26,14 @@ internal sealed class TestGateway : IAsyncDisposable
 
     private readonly string _directory;
     private readonly List<LoopbackServer> _upstreams;
+    private readonly ProviderClientCache _clients;
 
-    private TestGateway(GatewayHost host, ProviderRegistry registry, InMemoryUsageRecorder usage, string directory, List<LoopbackServer> upstreams)
+    private TestGateway(GatewayHost host, ProviderRegistry registry, RouterFactory routers, ProviderClientCache clients, UsageStore usage, string directory, List<LoopbackServer> upstreams)
     {
         Host = host;
         Registry = registry;
+        Routers = routers;
+        _clients = clients;
         Usage = usage;
         _directory = directory;
         _upstreams = upstreams;
@@ -37,7 +45,10 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public ProviderRegistry Registry { get; }
 
-    public InMemoryUsageRecorder Usage { get; }
+    public RouterFactory Routers { get; }
+
+    /// <summary>Gets the usage store the router records the gateway's calls in.</summary>
+    public UsageStore Usage { get; }
 
     public Uri BaseAddress { get; }
 
@@ -58,7 +69,6 @@ internal sealed class TestGateway : IAsyncDisposable
         IReadOnlyDictionary<string, (string Type, LoopbackServer Server, string KeyVariable, string Model)> providers,
         Action<JsonObject>? configure = null,
         IReadOnlyDictionary<string, string>? environment = null,
-        Func<ProviderRegistry, IGatewayClientFactory>? clients = null,
         CancellationToken cancellationToken = default)
     {
         var directory = Path.Combine(Path.GetTempPath(), "ally-gateway-tests", Guid.NewGuid().ToString("N"));
@@ -82,6 +92,7 @@ internal sealed class TestGateway : IAsyncDisposable
             ["provider"] = providers.Keys.FirstOrDefault(),
             ["providers"] = providerEntries,
             ["gateway"] = new JsonObject { ["urls"] = new JsonArray("http://127.0.0.1:0") },
+            ["router"] = new JsonObject { ["max_retries"] = 0, ["max_retry_wait_seconds"] = 0 },
         };
         configure?.Invoke(config);
         var path = Path.Combine(directory, "config.json");
@@ -96,20 +107,22 @@ internal sealed class TestGateway : IAsyncDisposable
         var loaded = ConfigLoader.Load(path, currentDirectory: directory);
         var env = new AllyEnvironment(values, _ => null, Path.Combine(directory, ".env"));
         var registry = new ProviderRegistry(loaded, env, PluginCatalog.Empty(loaded.PluginsDirectory));
-        var usage = new InMemoryUsageRecorder(TimeProvider.System);
+        var routing = RoutingConfig.Parse(loaded.Root, loaded.DisplayPath);
+        var usage = new UsageStore(UsageStore.DefaultPath(name => name == "ALLY_HOME" ? directory : null));
+        var clients = new ProviderClientCache(registry);
+        var routers = new RouterFactory(clients, routing, PriceTable.Create(routing.Pricing), () => usage, TimeProvider.System);
         var options = GatewayOptions.Read(loaded, env);
         var host = await GatewayHost.StartAsync(
             new GatewayServices
             {
                 Registry = registry,
                 Redactor = new SecretRedactor(values.Values),
+                Clients = new RouterClientFactory(routers),
                 Usage = usage,
-                UsageReport = usage,
-                Clients = clients?.Invoke(registry),
             },
             options,
             cancellationToken);
-        return new TestGateway(host, registry, usage, directory, [.. providers.Values.Select(p => p.Server)]);
+        return new TestGateway(host, registry, routers, clients, usage, directory, [.. providers.Values.Select(p => p.Server)]);
     }
 
     /// <summary>Starts one fake per protocol and a gateway over them: <c>oai</c>, <c>claude</c>, <c>gem</c>, <c>llama</c>.</summary>
@@ -143,6 +156,13 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public LoopbackServer Upstream(int index = 0) => _upstreams[index];
 
+    /// <summary>Reads the calls the router recorded, newest first.</summary>
+    public async Task<IReadOnlyList<UsageRecord>> RecordsAsync(CancellationToken cancellationToken = default)
+    {
+        await Usage.FlushAsync(cancellationToken);
+        return await Usage.ReadLatestAsync(null, 100, cancellationToken);
+    }
+
     /// <summary>An official OpenAI SDK client pointed at the gateway, without retries so that errors surface at once.</summary>
     public OpenAIClient Sdk(string key = "no-key-needed-here") => new(new ApiKeyCredential(key), new OpenAIClientOptions
     {
@@ -164,6 +184,9 @@ internal sealed class TestGateway : IAsyncDisposable
     {
         Http.Dispose();
         await Host.DisposeAsync();
+        Routers.Dispose();
+        _clients.Dispose();
+        Usage.Dispose();
         foreach (var upstream in _upstreams)
         {
             try

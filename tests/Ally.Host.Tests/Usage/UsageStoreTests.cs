@@ -90,10 +90,68 @@ public sealed class UsageStoreTests
             () => store.RecordAsync(new UsageRecord { Time = Noon.AddSeconds(i), Provider = "openai", Outcome = "ok", CostUsd = 0.001m }, TestContext.Current.CancellationToken),
             TestContext.Current.CancellationToken))));
 
-        // Then
+        // Then, once each store has written its queue (a process sees another's calls when they reach the file)
+        await Task.WhenAll(stores.Select(store => store.FlushAsync(TestContext.Current.CancellationToken)));
         Assert.Equal(100, (await stores[0].ReadAsync(cancellationToken: TestContext.Current.CancellationToken)).Count);
         Assert.Equal(0.1m, await stores[1].GetSpendAsync(Noon, Noon.AddDays(1), TestContext.Current.CancellationToken));
         stores.ForEach(s => s.Dispose());
+    }
+
+    [Fact]
+    public async Task RecordAsync_ManyCallsThenDispose_WritesEveryOne()
+    {
+        // Given more calls than one batch, recorded without waiting for the disk
+        using var folder = new TempFolder();
+        var path = folder.File("ally.db");
+        var store = new UsageStore(path);
+        await Task.WhenAll(Enumerable.Range(0, 3_000).Select(i =>
+            store.RecordAsync(new UsageRecord { Time = Noon.AddMilliseconds(i), Provider = "openai", Outcome = "ok", LatencyMs = i }, TestContext.Current.CancellationToken)));
+
+        // When the process ends
+        store.Dispose();
+
+        // Then every call is in the file, in order
+        using var reader = new UsageStore(path);
+        var records = await reader.ReadAsync(cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(3_000, records.Count);
+        Assert.Equal(Enumerable.Range(0, 3_000).Select(i => (long)i), records.Select(r => r.LatencyMs));
+    }
+
+    [Fact]
+    public async Task FlushAsync_AfterRecordAsync_CallIsInTheFileForOtherConnections()
+    {
+        // Given
+        using var folder = new TempFolder();
+        var path = folder.File("ally.db");
+        using var store = new UsageStore(path);
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "cancelled" }, TestContext.Current.CancellationToken);
+
+        // When
+        await store.FlushAsync(TestContext.Current.CancellationToken);
+
+        // Then a plain connection (another process, say) sees it
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM calls WHERE outcome = 'cancelled'";
+        Assert.Equal(1L, command.ExecuteScalar());
+    }
+
+    [Fact]
+    public async Task RecordAsync_AfterDispose_IsStillWritten()
+    {
+        // Given a store disposed while a late call was still finishing
+        using var folder = new TempFolder();
+        var path = folder.File("ally.db");
+        var store = new UsageStore(path);
+        store.Dispose();
+
+        // When
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "late", Outcome = "ok" }, TestContext.Current.CancellationToken);
+
+        // Then
+        using var reader = new UsageStore(path);
+        Assert.Equal("late", Assert.Single(await reader.ReadAsync(cancellationToken: TestContext.Current.CancellationToken)).Provider);
     }
 
     [Fact]
