@@ -1,7 +1,10 @@
+using Ally.Host.Agent;
 using Ally.Host.Cli;
 using Ally.Host.Configuration;
+using Ally.Host.Logging;
 using Ally.Host.Plugins;
 using Ally.Host.Providers;
+using Ally.Host.Sessions;
 using Ally.Host.Terminal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -27,11 +30,16 @@ internal static class Program
         var envWarnings = new List<string>();
         var environment = AllyEnvironment.Load(config.Directory, envWarnings.Add);
 
+        var dataDirectory = AllyPaths.DataDirectory(environment.Get);
+        var fileLogs = new FileLoggerProvider(Path.Combine(dataDirectory, "logs"), TimeProvider.System, global.Verbose ? LogLevel.Trace : LogLevel.Debug);
+
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders()
-            .SetMinimumLevel(global.Verbose ? LogLevel.Debug : LogLevel.Warning)
+            .SetMinimumLevel(LogLevel.Trace)
             .AddSimpleConsole(o => o.SingleLine = true)
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, global.Verbose ? LogLevel.Debug : LogLevel.Warning)
+            .AddProvider(fileLogs);
 
         builder.Services
             .AddSingleton(TimeProvider.System)
@@ -43,7 +51,14 @@ internal static class Program
             .AddSingleton<ProviderRegistry>()
             .AddSingleton(sp => SecretRedactor.FromEnvironment(
                 environment,
-                sp.GetRequiredService<ProviderRegistry>().Entries.SelectMany(e => e.Plugin.RequiredEnvVars.Concat(e.Definition?.KeyVariables ?? []))));
+                sp.GetRequiredService<ProviderRegistry>().Entries.SelectMany(e => e.Plugin.RequiredEnvVars.Concat(e.Definition?.KeyVariables ?? []))))
+            .AddSingleton(fileLogs)
+            .AddSingleton<IChatClientProvider, RegistryChatClientProvider>()
+            .AddSingleton<IProviderProbe, PluginProviderProbe>()
+            .AddSingleton(sp => new SessionStore(Path.Combine(dataDirectory, SessionStore.FileName), sp.GetRequiredService<TimeProvider>()))
+            .AddSingleton<IInterruptSignal, ConsoleInterruptSignal>()
+            .AddSingleton(_ => TerminalConsoles.Stdout())
+            .AddKeyedSingleton(TerminalConsoles.PromptKey, (_, _) => TerminalConsoles.Stderr());
 
         var host = builder.Build();
         foreach (var warning in envWarnings)

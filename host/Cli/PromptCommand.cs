@@ -1,7 +1,12 @@
 using Ally.Abstractions;
 using Ally.Host.Agent;
+using Ally.Host.Agent.Tools;
 using Ally.Host.Configuration;
+using Ally.Host.Terminal;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
 
 namespace Ally.Host.Cli;
 
@@ -18,7 +23,8 @@ internal static class PromptCommand
         var model = request.Model ?? (request.Provider is null ? selection.Model : null);
         var entry = context.Registry.Get(providerName);
         var resolvedModel = model ?? context.Registry.ResolveSettings(entry).Model;
-        using var client = context.Registry.CreateClient(entry.Name, model, selection.Temperature);
+        var clients = context.Services.GetRequiredService<IChatClientProvider>();
+        using var client = clients.Create(new ChatTarget(request.Role, entry.Name, model, selection.Temperature, SessionId: null));
 
         var prompt = request.Prompt!;
         if (context.Streams.IsInputRedirected)
@@ -28,6 +34,11 @@ internal static class PromptCommand
             {
                 prompt = $"{prompt}\n\n{piped.TrimEnd()}";
             }
+        }
+
+        if (!request.NoTools)
+        {
+            return await RunWithToolsAsync(context, request, client, entry.Name, resolvedModel, selection, prompt, cancellationToken);
         }
 
         List<ChatMessage> messages =
@@ -68,23 +79,14 @@ internal static class PromptCommand
                 }
             }
         }
-        catch (ProviderException ex) when (request.Json)
+        catch (ProviderException ex)
         {
-            var partial = ex.PartialText ?? (text.Length > 0 ? text.ToString() : null);
-            await context.Streams.Output.WriteLineAsync(JsonOutput.Error(ErrorKinds.Name(ex.Kind), context.Redactor.Redact(ex.Message), ex.Provider ?? entry.Name, ex.StatusCode, partial));
-            await context.Streams.Error.WriteLineAsync($"error: {context.Redactor.Redact(ex.Message)}");
-            return ExitCodes.Failure;
-        }
-        catch (ProviderException ex) when (ex.Kind == ProviderErrorKind.TruncatedStream || text.Length > 0)
-        {
-            await context.Streams.Output.WriteLineAsync();
-            await context.Streams.Error.WriteLineAsync($"error: the answer is incomplete: {context.Redactor.Redact(ex.Message)}");
-            return ExitCodes.Failure;
+            return await FailAsync(context, request, ex, entry.Name, text.ToString());
         }
 
         if (request.Json)
         {
-            await context.Streams.Output.WriteLineAsync(JsonOutput.Result(response, entry.Name, resolvedModel, costUsd: null, attempts: []));
+            await context.Streams.Output.WriteLineAsync(JsonOutput.Result(response, entry.Name, resolvedModel, costUsd: CostReader.Read(response.AdditionalProperties), attempts: []));
         }
         else
         {
@@ -92,5 +94,80 @@ internal static class PromptCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>Runs the turn through the tool loop, under the same permission rules as the chat.</summary>
+    private static async Task<int> RunWithToolsAsync(
+        CommandContext context,
+        PromptRequest request,
+        IChatClient client,
+        string provider,
+        string? model,
+        RoleSelection selection,
+        string prompt,
+        CancellationToken cancellationToken)
+    {
+        var setup = AgentComposition.Create(context, new AgentRequest
+        {
+            Directory = request.Directory,
+            Role = request.Role,
+            AllowAllTools = request.AllowAllTools,
+            Stream = request.Stream,
+        });
+
+        // A terminal on stdin can answer permission prompts (shown on stderr, as stdout carries the answer);
+        // piped input cannot, and then a tool that would ask is denied and the model told.
+        IToolPrompter? prompter = null;
+        if (!context.Streams.IsInputRedirected && context.Services.GetKeyedService<IAnsiConsole>(TerminalConsoles.PromptKey) is { } promptConsole)
+        {
+            prompter = new ConsoleToolPrompter(promptConsole, new LineEditor(promptConsole));
+        }
+
+        var permissions = new ToolPermissions(setup.ToolSettings.Allow, setup.AllowAllTools, prompter);
+        var loop = new ToolLoop(permissions, setup.ToolSettings.MaxIterations, setup.Logger);
+        var observer = new PromptTurnObserver(context.Streams, request.Json);
+        var systemPrompt = $"{selection.SystemPrompt ?? RolePrompts.For(request.Role)}\n\nThe working folder is {setup.Directory}; tool paths are relative to it.";
+        var options = new ChatOptions { ModelId = model, Temperature = (float?)selection.Temperature, Tools = [.. setup.Tools] };
+        List<ChatMessage> history = [new(ChatRole.User, prompt)];
+        TurnResult result;
+        try
+        {
+            result = await loop.RunAsync(client, systemPrompt, history, options, request.Stream, observer, cancellationToken);
+        }
+        catch (ProviderException ex)
+        {
+            return await FailAsync(context, request, ex, provider, observer.Text);
+        }
+
+        if (request.Json)
+        {
+            await context.Streams.Output.WriteLineAsync(JsonOutput.Result(result.ToChatResponse(), provider, model, result.CostUsd, attempts: [], toolsRan: true));
+        }
+        else
+        {
+            await context.Streams.Output.WriteLineAsync();
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static async Task<int> FailAsync(CommandContext context, PromptRequest request, ProviderException ex, string provider, string textSoFar)
+    {
+        if (request.Json)
+        {
+            var partial = ex.PartialText ?? (textSoFar.Length > 0 ? textSoFar : null);
+            await context.Streams.Output.WriteLineAsync(JsonOutput.Error(ErrorKinds.Name(ex.Kind), context.Redactor.Redact(ex.Message), ex.Provider ?? provider, ex.StatusCode, partial));
+            await context.Streams.Error.WriteLineAsync($"error: {context.Redactor.Redact(ex.Message)}");
+            return ExitCodes.Failure;
+        }
+
+        if (ex.Kind == ProviderErrorKind.TruncatedStream || textSoFar.Length > 0)
+        {
+            await context.Streams.Output.WriteLineAsync();
+            await context.Streams.Error.WriteLineAsync($"error: the answer is incomplete: {context.Redactor.Redact(ex.Message)}");
+            return ExitCodes.Failure;
+        }
+
+        throw ex.Provider is null ? new ProviderException(ex.Kind, ex.Message, provider, ex.StatusCode, ex.RetryAfter, ex) { ErrorCode = ex.ErrorCode } : ex;
     }
 }

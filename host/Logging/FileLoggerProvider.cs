@@ -26,6 +26,9 @@ internal sealed class FileLoggerProvider : ILoggerProvider
         _minimum = minimum;
     }
 
+    /// <summary>Gets the folder the files are written to.</summary>
+    public string Directory => _directory;
+
     /// <summary>Gets the path of today's file (which may not exist yet).</summary>
     public string CurrentPath => Path.Combine(_directory, FileName(_timeProvider.GetUtcNow()));
 

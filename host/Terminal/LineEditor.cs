@@ -67,7 +67,7 @@ internal sealed class LineEditor
     }
 
     /// <summary>Reads one line; null at end of input.</summary>
-    public async Task<string?> ReadLineAsync(string promptMarkup, CancellationToken cancellationToken = default)
+    public async Task<string?> ReadLineAsync(string promptMarkup, CancellationToken cancellationToken = default, bool secret = false)
     {
         _console.Markup(promptMarkup);
         var buffer = new StringBuilder();
@@ -124,11 +124,11 @@ internal sealed class LineEditor
                     }
 
                     continue;
-                case ConsoleKey.UpArrow when historyIndex > 0:
+                case ConsoleKey.UpArrow when historyIndex > 0 && !secret:
                     historyIndex--;
                     Replace(buffer, _history[historyIndex]);
                     continue;
-                case ConsoleKey.DownArrow when historyIndex < _history.Count:
+                case ConsoleKey.DownArrow when historyIndex < _history.Count && !secret:
                     historyIndex++;
                     Replace(buffer, historyIndex == _history.Count ? string.Empty : _history[historyIndex]);
                     continue;
@@ -141,7 +141,7 @@ internal sealed class LineEditor
             if (key.KeyChar != '\0' && !char.IsControl(key.KeyChar))
             {
                 buffer.Append(key.KeyChar);
-                _console.Write(new Text(key.KeyChar.ToString()));
+                _console.Write(new Text(secret ? "*" : key.KeyChar.ToString()));
             }
         }
     }

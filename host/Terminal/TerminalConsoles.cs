@@ -5,6 +5,9 @@ namespace Ally.Host.Terminal;
 /// <summary>Creates the Spectre consoles over the process's real terminal.</summary>
 internal static class TerminalConsoles
 {
+    /// <summary>The service key of the stderr console that one-shot mode asks permission on.</summary>
+    public const string PromptKey = "prompt";
+
     /// <summary>The chat's console, on stdout.</summary>
     public static IAnsiConsole Stdout() =>
 #pragma warning disable RS0030 // this is the terminal layer
