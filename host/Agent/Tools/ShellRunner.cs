@@ -48,8 +48,11 @@ internal sealed class ShellRunner
         start.Environment["PAGER"] = "cat";
         start.Environment["GIT_TERMINAL_PROMPT"] = "0";
 
+        // The head is kept whole up to the cap, then only a rolling tail: the end of a build log matters most.
         var output = new StringBuilder();
-        var truncated = 0L;
+        var tail = new LinkedList<string>();
+        var tailChars = 0;
+        var dropped = 0L;
         void Append(string? line)
         {
             if (line is null)
@@ -59,14 +62,19 @@ internal sealed class ShellRunner
 
             lock (output)
             {
-                // Keep a generous head in memory; OutputCap makes the final cut with the tail kept too.
-                if (output.Length < _maxOutputChars * 4)
+                if (tail.Count == 0 && output.Length + line.Length < _maxOutputChars)
                 {
                     output.Append(line).Append('\n');
+                    return;
                 }
-                else
+
+                tail.AddLast(line);
+                tailChars += line.Length + 1;
+                while (tailChars > _maxOutputChars / 2 && tail.Count > 1)
                 {
-                    truncated += line.Length + 1;
+                    tailChars -= tail.First!.Value.Length + 1;
+                    dropped += tail.First.Value.Length + 1;
+                    tail.RemoveFirst();
                 }
             }
         }
@@ -114,12 +122,17 @@ internal sealed class ShellRunner
         string text;
         lock (output)
         {
-            text = output.ToString();
-        }
+            if (dropped > 0)
+            {
+                output.Append(System.Globalization.CultureInfo.InvariantCulture, $"… [{dropped} characters cut] …\n");
+            }
 
-        if (truncated > 0)
-        {
-            text += $"… [{truncated} more characters of output not kept]\n";
+            foreach (var line in tail)
+            {
+                output.Append(line).Append('\n');
+            }
+
+            text = output.ToString();
         }
 
         return new ShellResult(timedOut ? null : process.ExitCode, OutputCap.Apply(text, _maxOutputChars), timedOut);
