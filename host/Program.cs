@@ -22,7 +22,8 @@ internal static class Program
         return await cli.InvokeAsync(args);
     }
 
-    private static IHost Compose(GlobalArguments global, StandardStreams streams)
+    /// <summary>Composes the host; <paramref name="overrides"/> lets tests replace services (the last registration wins).</summary>
+    internal static IHost Compose(GlobalArguments global, StandardStreams streams, Action<IServiceCollection>? overrides = null)
     {
         var currentDirectory = Environment.CurrentDirectory;
         var configPath = ConfigLoader.Locate(global.ConfigPath, Environment.GetEnvironmentVariable, currentDirectory);
@@ -60,6 +61,7 @@ internal static class Program
             .AddSingleton(_ => TerminalConsoles.Stdout())
             .AddKeyedSingleton(TerminalConsoles.PromptKey, (_, _) => TerminalConsoles.Stderr());
 
+        overrides?.Invoke(builder.Services);
         var host = builder.Build();
         foreach (var warning in envWarnings)
         {
