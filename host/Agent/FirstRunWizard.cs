@@ -29,11 +29,13 @@ internal sealed class FirstRunWizard
     }
 
     /// <summary>Tells whether the provider the chat would use is missing or not ready.</summary>
-    public static bool IsNeeded(ProviderRegistry registry, string role, string? providerOverride)
+    public static bool IsNeeded(ProviderRegistry registry, string role, string? providerOverride, string? modelOverride = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        var name = providerOverride ?? registry.Config.ForRole(role).Provider;
-        return registry.Find(name) is not { } entry || !registry.GetStatus(entry).IsReady;
+        var selection = registry.Config.ForRole(role);
+        var name = providerOverride ?? selection.Provider;
+        var model = modelOverride ?? (providerOverride is null ? selection.Model : null);
+        return registry.Find(name) is not { } entry || !registry.GetStatus(entry, model).IsReady;
     }
 
     /// <summary>Runs the wizard; true when a provider was saved, false when the user gave up.</summary>
@@ -131,6 +133,18 @@ internal sealed class FirstRunWizard
                 values[variable] = value;
             }
 
+            var model = settings.Model;
+            while (string.IsNullOrWhiteSpace(model))
+            {
+                // Some servers (LM Studio, vLLM) have no default model: the chat cannot start without one.
+                model = (await _editor.ReadLineAsync($"Model to use with {Display(entry)}: ", cancellationToken))?.Trim();
+                if (model is null)
+                {
+                    return Outcome.Quit;
+                }
+            }
+
+            settings = settings with { Model = model };
             var candidate = settings with
             {
                 BaseUrl = endpoint ?? settings.BaseUrl,

@@ -19,13 +19,13 @@ internal static class ChatCommand
         if (context.Streams.IsInputRedirected || context.Streams.IsOutputRedirected)
         {
             throw new ConfigException(
-                FirstRunWizard.IsNeeded(context.Registry, request.Role, request.Provider)
+                FirstRunWizard.IsNeeded(context.Registry, request.Role, request.Provider, request.Model)
                     ? "no provider is ready and there is no terminal to set one up: run 'ally' in a terminal once, or set a key in .env (see .env.example)."
                     : "the interactive chat needs a terminal (stdin or stdout is redirected); use ally -p \"prompt\" for one answer (text piped on stdin is added to it).");
         }
 
         var console = context.Services.GetRequiredService<IAnsiConsole>();
-        if (request.ResumeId is null && !request.Continue && FirstRunWizard.IsNeeded(context.Registry, request.Role, request.Provider))
+        if (request.ResumeId is null && !request.Continue && FirstRunWizard.IsNeeded(context.Registry, request.Role, request.Provider, request.Model))
         {
             var wizard = new FirstRunWizard(console, context.Registry, context.Services.GetRequiredService<IProviderProbe>());
             return await wizard.RunAsync(cancellationToken) ? Restart : ExitCodes.Usage;

@@ -125,7 +125,7 @@ public sealed class AgentCommandsTests : IDisposable
     public async Task Chat_NoProviderReadyAndNoTerminal_FailsWithExitCode2()
     {
         // Given a provider whose key is missing
-        using var cli = new CliRunner("""{ "provider": "groq" }""");
+        using var cli = new CliRunner(Agent.FirstRunWizardTests.UnsetKeyConfig);
 
         // When
         var (code, _, stderr) = await cli.RunAsync([]);
