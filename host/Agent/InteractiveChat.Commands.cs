@@ -147,7 +147,7 @@ internal sealed partial class InteractiveChat
         }
 
         _conversation.Provider = entry.Name;
-        _conversation.Model = null;
+        _conversation.Model = _setup.DefaultModel(entry.Name);
         Save();
         _console.MarkupLineInterpolated($"[grey]Now using {entry.Name} · {_setup.DefaultModel(entry.Name) ?? "its default model"}; the conversation is kept.[/]");
     }
@@ -299,7 +299,7 @@ internal sealed partial class InteractiveChat
         if (selection.Provider is { } provider && _setup.Registry.Find(provider) is { } entry)
         {
             _conversation.Provider = entry.Name;
-            _conversation.Model = selection.Model;
+            _conversation.Model = selection.Model ?? _setup.DefaultModel(entry.Name);
         }
 
         Save();

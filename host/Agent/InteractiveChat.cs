@@ -257,7 +257,7 @@ internal sealed partial class InteractiveChat
         {
             Role = role,
             Provider = entry.Name,
-            Model = model ?? (provider is null ? selection.Model : null),
+            Model = model ?? (provider is null ? selection.Model : null) ?? _setup.DefaultModel(entry.Name),
             Temperature = selection.Temperature,
         };
     }

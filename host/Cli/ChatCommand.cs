@@ -46,7 +46,7 @@ internal static class ChatCommand
         if (resume is not null && request.Provider is not null)
         {
             resume.Provider = context.Registry.Get(request.Provider).Name;
-            resume.Model = request.Model;
+            resume.Model = request.Model ?? setup.DefaultModel(resume.Provider);
         }
         else if (resume is not null && request.Model is not null)
         {

@@ -37,6 +37,12 @@ internal static class AllyPaths
         }
         else if (!Directory.Exists(path))
         {
+            // Parents created here are Ally's too (the data folder above logs/), so they get mode 700 as well.
+            if (Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path)) is { Length: > 0 } parent && !Directory.Exists(parent))
+            {
+                EnsurePrivateDirectory(parent);
+            }
+
             Directory.CreateDirectory(path, OwnerOnlyDirectory);
         }
 
