@@ -63,6 +63,7 @@ internal static class Program
 
         overrides?.Invoke(builder.Services);
         var host = builder.Build();
+        fileLogs.Redact = text => host.Services.GetRequiredService<SecretRedactor>().Redact(text);
         foreach (var warning in envWarnings)
         {
             streams.Error.WriteLine($"warning: {warning}");

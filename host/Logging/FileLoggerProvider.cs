@@ -26,6 +26,12 @@ internal sealed class FileLoggerProvider : ILoggerProvider
         _minimum = minimum;
     }
 
+    /// <summary>
+    /// Gets or sets the last line of defence for secrets in log lines; set once the keys are known (the redactor
+    /// needs the provider registry, which is built after logging).
+    /// </summary>
+    public Func<string, string>? Redact { get; set; }
+
     /// <summary>Gets the folder the files are written to.</summary>
     public string Directory => _directory;
 
@@ -50,6 +56,11 @@ internal sealed class FileLoggerProvider : ILoggerProvider
         if (exception is not null)
         {
             line += Environment.NewLine + exception;
+        }
+
+        if (Redact is { } redact)
+        {
+            line = redact(line);
         }
 
         lock (_gate)

@@ -68,6 +68,7 @@ public sealed class InteractiveChatTests : IDisposable
         Assert.Contains("Details are in the log under /logs.", output, StringComparison.Ordinal);
         Assert.Contains("Working now.", output, StringComparison.Ordinal);
         Assert.DoesNotContain(Key, output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, File.ReadAllText(fixture.Sessions.DatabasePath), StringComparison.Ordinal);
     }
 
     [Fact]
