@@ -45,6 +45,16 @@ internal sealed class AllyCommandLine
 
     public Option<bool> NoToolsOption { get; } = new("--no-tools") { Description = "Call without tools; the model's tool calls are reported as they came." };
 
+    public Option<string?> DirectoryOption { get; } = new("--directory", "-d") { Description = "Working folder the tools are confined to (default: the current folder)." };
+
+    public Option<string?> ResumeOption { get; } = new("--resume", "-i") { Description = "Resume the chat session with this id (see 'ally sessions')." };
+
+    public Option<bool> ContinueOption { get; } = new("--continue") { Description = "Resume the last chat session of the working folder." };
+
+    public Option<bool> AllowAllToolsOption { get; } = new("--allow-all-tools") { Description = "Run every tool without asking first." };
+
+    public Option<bool> CreateProjectOption { get; } = new("--create-project") { Description = "Start the project workflow: the brainstormer writes a specification, then code_gen builds it." };
+
     /// <summary>Parses and runs; returns the process exit code.</summary>
     public async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken = default)
     {
@@ -65,6 +75,9 @@ internal sealed class AllyCommandLine
             Output = _streams.Output,
             Error = _streams.Error,
             EnableDefaultExceptionHandler = false,
+
+            // The chat handles Ctrl+C itself (it stops the answer in flight and keeps the chat).
+            ProcessTerminationTimeout = null,
         };
         return await parseResult.InvokeAsync(invocation, cancellationToken);
     }
@@ -139,35 +152,62 @@ internal sealed class AllyCommandLine
         root.Options.Add(RoleOption);
         root.Options.Add(NoStreamOption);
         root.Options.Add(NoToolsOption);
+        root.Options.Add(DirectoryOption);
+        root.Options.Add(ResumeOption);
+        root.Options.Add(ContinueOption);
+        root.Options.Add(AllowAllToolsOption);
+        root.Options.Add(CreateProjectOption);
         RoleOption.AcceptOnlyFromAmong([.. AllyRoles.All]);
 
-        root.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, context =>
+        root.SetAction(async (parseResult, cancellationToken) =>
         {
-            var request = new PromptRequest(
-                parseResult.GetValue(PromptOption),
-                parseResult.GetValue(ProviderOption),
-                parseResult.GetValue(ModelOption),
-                parseResult.GetValue(RoleOption) ?? AllyRoles.General,
-                Stream: !parseResult.GetValue(NoStreamOption),
-                Json: parseResult.GetValue(JsonOption),
-                NoTools: parseResult.GetValue(NoToolsOption));
-            return request.Prompt is null
-                ? Task.FromResult(ShowHelp(parseResult))
-                : PromptCommand.RunAsync(context, request, cancellationToken);
-        }));
+            var agent = new AgentRequest
+            {
+                Directory = parseResult.GetValue(DirectoryOption),
+                Role = parseResult.GetValue(RoleOption) ?? AllyRoles.General,
+                Provider = parseResult.GetValue(ProviderOption),
+                Model = parseResult.GetValue(ModelOption),
+                AllowAllTools = parseResult.GetValue(AllowAllToolsOption),
+                NoTools = parseResult.GetValue(NoToolsOption),
+                Stream = !parseResult.GetValue(NoStreamOption),
+                ResumeId = parseResult.GetValue(ResumeOption),
+                Continue = parseResult.GetValue(ContinueOption),
+                CreateProject = parseResult.GetValue(CreateProjectOption),
+            };
+
+            if (parseResult.GetValue(PromptOption) is { } prompt)
+            {
+                var request = new PromptRequest(
+                    prompt,
+                    agent.Provider,
+                    agent.Model,
+                    agent.Role,
+                    Stream: agent.Stream,
+                    Json: parseResult.GetValue(JsonOption),
+                    NoTools: agent.NoTools)
+                {
+                    Directory = agent.Directory,
+                    AllowAllTools = agent.AllowAllTools,
+                };
+                return await RunAsync(parseResult, context => PromptCommand.RunAsync(context, request, cancellationToken));
+            }
+
+            // The first-run wizard saves a provider and asks for a restart: compose again with the new files.
+            var code = ChatCommand.Restart;
+            for (var run = 0; run < 3 && code == ChatCommand.Restart; run++)
+            {
+                code = await RunAsync(parseResult, context => ChatCommand.RunAsync(context, agent, cancellationToken));
+            }
+
+            return code == ChatCommand.Restart ? ExitCodes.Failure : code;
+        });
 
         root.Subcommands.Add(ProvidersCommand.Create(this));
         root.Subcommands.Add(ModelsCommand.Create(this));
         root.Subcommands.Add(HealthCommand.Create(this));
         root.Subcommands.Add(UsageCommand.Create(this));
         root.Subcommands.Add(ServeCommand.Create(this));
+        root.Subcommands.Add(SessionsCommand.Create(this));
         return root;
-    }
-
-    private int ShowHelp(ParseResult parseResult)
-    {
-        _ = parseResult;
-        _streams.Output.WriteLine("Ally: pass -p \"prompt\" for one answer, or see 'ally --help'.");
-        return ExitCodes.Success;
     }
 }

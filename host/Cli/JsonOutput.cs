@@ -9,7 +9,7 @@ internal static class JsonOutput
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
 
-    public static string Result(ChatResponse response, string provider, string? model, decimal? costUsd, JsonArray attempts)
+    public static string Result(ChatResponse response, string provider, string? model, decimal? costUsd, JsonArray attempts, bool toolsRan = false)
     {
         var toolCalls = new JsonArray();
         foreach (var call in response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>())
@@ -29,7 +29,8 @@ internal static class JsonOutput
             ["text"] = response.Text,
             ["provider"] = provider,
             ["model"] = response.ModelId ?? model,
-            ["finish_reason"] = hasToolCalls ? "tool_calls" : FinishReason(response.FinishReason),
+            // After the tool loop ran the calls, the finish is the last call's; without it, calls are left to the caller.
+            ["finish_reason"] = hasToolCalls && !toolsRan ? "tool_calls" : FinishReason(response.FinishReason),
             ["tool_calls"] = toolCalls,
             ["usage"] = new JsonObject
             {

@@ -18,6 +18,9 @@ namespace Ally.Host.Usage;
 /// </remarks>
 internal sealed class UsageStore : IDisposable
 {
+    /// <summary>The database's file name in Ally's data folder.</summary>
+    public const string FileName = "ally.db";
+
     private const decimal NanoPerDollar = 1_000_000_000m;
     private const int QueueCapacity = 10_000;
     private const int MaxBatch = 512;
@@ -71,22 +74,8 @@ internal sealed class UsageStore : IDisposable
 
     /// <summary>Finds where the database lives: <c>$ALLY_HOME/ally.db</c>, else <c>$XDG_DATA_HOME/ally/ally.db</c>, else <c>~/.local/share/ally/ally.db</c>.</summary>
     /// <param name="getEnvironmentVariable">Reads an environment variable; defaults to the process environment.</param>
-    public static string DefaultPath(Func<string, string?>? getEnvironmentVariable = null)
-    {
-        getEnvironmentVariable ??= Environment.GetEnvironmentVariable;
-        if (getEnvironmentVariable("ALLY_HOME") is { Length: > 0 } allyHome)
-        {
-            return System.IO.Path.Combine(allyHome, "ally.db");
-        }
-
-        if (getEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg)
-        {
-            return System.IO.Path.Combine(xdg, "ally", "ally.db");
-        }
-
-        var home = getEnvironmentVariable("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return System.IO.Path.Combine(home, ".local", "share", "ally", "ally.db");
-    }
+    public static string DefaultPath(Func<string, string?>? getEnvironmentVariable = null) =>
+        System.IO.Path.Combine(Configuration.AllyPaths.DataDirectory(getEnvironmentVariable ?? Environment.GetEnvironmentVariable), FileName);
 
     /// <summary>Queues a call for the database; completes at once unless the queue is full.</summary>
     public Task RecordAsync(UsageRecord record, CancellationToken cancellationToken = default)

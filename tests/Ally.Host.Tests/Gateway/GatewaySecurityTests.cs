@@ -293,10 +293,10 @@ public sealed class GatewaySecurityTests
         // Given the real command line, composed over an empty configuration
         var output = new StringWriter();
         var error = new StringWriter();
-        var streams = new Terminal.StandardStreams(output, error, TextReader.Null, inputRedirected: false, outputRedirected: true);
+        var streams = new Ally.Host.Terminal.StandardStreams(output, error, TextReader.Null, inputRedirected: false, outputRedirected: true);
         var directory = Path.Combine(Path.GetTempPath(), "ally-gateway-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var cli = new Cli.AllyCommandLine(streams, _ =>
+        var cli = new Ally.Host.Cli.AllyCommandLine(streams, _ =>
         {
             var config = ConfigLoader.Load(Path.Combine(directory, "config.json"), currentDirectory: directory);
             var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true });

@@ -43,7 +43,7 @@ public sealed class RouterBudgetTests
     {
         // Given: a daily budget of $1.00 and calls of $0.10; the provider holds every call until all 50 have started
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var a = new ScriptedProvider("a")
         {
@@ -85,7 +85,7 @@ public sealed class RouterBudgetTests
     {
         // Given: another process spent $0.95 today
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         var time = new FakeTimeProvider();
         await store.RecordAsync(new UsageRecord { Time = time.GetUtcNow().AddHours(-1), Provider = "a", Outcome = "ok", CostUsd = 0.95m }, TestContext.Current.CancellationToken);
         await store.RecordAsync(new UsageRecord { Time = time.GetUtcNow().AddDays(-1), Provider = "a", Outcome = "ok", CostUsd = 5m }, TestContext.Current.CancellationToken);

@@ -19,7 +19,7 @@ public sealed class RouterUsageTests
     {
         // Given
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         var time = new FakeTimeProvider();
         var a = new ScriptedProvider("a");
         a.Failing(a.Error(ProviderErrorKind.Authentication, status: 401));
@@ -47,7 +47,7 @@ public sealed class RouterUsageTests
     {
         // Given: d/m1 has no price
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         using var router = Create(new ScriptedProviderSource(new ScriptedProvider("d")), fallbacks: [], usage: store, primary: "d");
 
         // When
@@ -66,7 +66,7 @@ public sealed class RouterUsageTests
     {
         // Given
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         var a = new ScriptedProvider("a");
         a.Failing(a.Error(ProviderErrorKind.InvalidRequest, status: 400));
         using var router = Create(new ScriptedProviderSource(a), usage: store);
@@ -84,7 +84,7 @@ public sealed class RouterUsageTests
     {
         // Given
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         var a = new ScriptedProvider("a");
         a.FailAfterFirstPiece = a.Error(ProviderErrorKind.Network);
         using var router = Create(new ScriptedProviderSource(a), usage: store);
@@ -104,7 +104,7 @@ public sealed class RouterUsageTests
         // Given: providers whose settings hold a recognisable key, failing in every way
         const string Key = "sk-ally-test-SECRET-0123456789";
         using var folder = new TempFolder();
-        var dbPath = folder.File("ally.db");
+        var dbPath = folder.Combine("ally.db");
         var seen = new StringBuilder();
         var time = new FakeTimeProvider();
         ProviderErrorKind[] kinds =

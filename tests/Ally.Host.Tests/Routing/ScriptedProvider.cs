@@ -25,7 +25,7 @@ internal sealed class ScriptedProvider
 
     public TestChatClient Client { get; }
 
-    public int Calls => Client.Calls;
+    public int Calls => Client.CallCount;
 
     public string Answer { get; set; } = "Hello there";
 

@@ -1,3 +1,4 @@
+using Ally.Host.Tests.Fakes;
 using Ally.Host.Cli;
 using System.Text.Json;
 using Ally.Host.Configuration;
@@ -97,7 +98,7 @@ public sealed class UsageReportTests
     {
         // Given
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         using var output = new StringWriter();
 
         // When
@@ -112,7 +113,7 @@ public sealed class UsageReportTests
     {
         // Given
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
 
         // When
         var thrown = await Assert.ThrowsAsync<ConfigException>(() => UsageCommand.RunAsync(store, null, "week", false, TextWriter.Null, TestContext.Current.CancellationToken));
@@ -123,7 +124,7 @@ public sealed class UsageReportTests
 
     private static async Task<UsageStore> SeedAsync(TempFolder folder)
     {
-        var store = new UsageStore(folder.File("ally.db"));
+        var store = new UsageStore(folder.Combine("ally.db"));
         UsageRecord[] records =
         [
             new() { Time = Day1, Provider = "openai", Model = "gpt-4o", Role = "general", InputTokens = 1000, OutputTokens = 200, CostUsd = 0.01m, Outcome = "ok" },

@@ -1,3 +1,4 @@
+using Ally.Host.Tests.Fakes;
 using Ally.Host.Usage;
 using Microsoft.Data.Sqlite;
 
@@ -50,7 +51,7 @@ public sealed class UsageStoreTests
     {
         // Given
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         var record = new UsageRecord
         {
             Time = Noon,
@@ -82,7 +83,7 @@ public sealed class UsageStoreTests
     {
         // Given: four stores (as four processes would) on one database
         using var folder = new TempFolder();
-        var path = folder.File("ally.db");
+        var path = folder.Combine("ally.db");
         var stores = Enumerable.Range(0, 4).Select(_ => new UsageStore(path)).ToList();
 
         // When
@@ -102,7 +103,7 @@ public sealed class UsageStoreTests
     {
         // Given more calls than one batch, recorded without waiting for the disk
         using var folder = new TempFolder();
-        var path = folder.File("ally.db");
+        var path = folder.Combine("ally.db");
         var store = new UsageStore(path);
         await Task.WhenAll(Enumerable.Range(0, 3_000).Select(i =>
             store.RecordAsync(new UsageRecord { Time = Noon.AddMilliseconds(i), Provider = "openai", Outcome = "ok", LatencyMs = i }, TestContext.Current.CancellationToken)));
@@ -122,7 +123,7 @@ public sealed class UsageStoreTests
     {
         // Given
         using var folder = new TempFolder();
-        var path = folder.File("ally.db");
+        var path = folder.Combine("ally.db");
         using var store = new UsageStore(path);
         await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "cancelled" }, TestContext.Current.CancellationToken);
 
@@ -142,7 +143,7 @@ public sealed class UsageStoreTests
     {
         // Given a store disposed while a late call was still finishing
         using var folder = new TempFolder();
-        var path = folder.File("ally.db");
+        var path = folder.Combine("ally.db");
         var store = new UsageStore(path);
         store.Dispose();
 
@@ -159,7 +160,7 @@ public sealed class UsageStoreTests
     {
         // Given
         using var folder = new TempFolder();
-        using var store = new UsageStore(folder.File("ally.db"));
+        using var store = new UsageStore(folder.Combine("ally.db"));
         await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "a", Outcome = "ok", CostUsd = 0.25m }, TestContext.Current.CancellationToken);
         await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "a", Outcome = "ok", CostUsd = null }, TestContext.Current.CancellationToken);
         await store.RecordAsync(new UsageRecord { Time = Noon.AddDays(-1), Provider = "a", Outcome = "ok", CostUsd = 7m }, TestContext.Current.CancellationToken);

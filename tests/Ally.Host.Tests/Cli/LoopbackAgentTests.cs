@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Ally.Host.Tests.Fakes;
+using Ally.Host.Tests.Providers.OpenAI;
+
+namespace Ally.Host.Tests.Cli;
+
+/// <summary>The agent end to end through the real OpenAI protocol client, against a loopback server.</summary>
+public sealed class LoopbackAgentTests
+{
+    [Fact]
+    public async Task Prompt_ServerAsksForAToolThenAnswers_TheToolRunsAndTheAnswerStreams()
+    {
+        // Given an OpenAI-compatible server that first streams a tool call, then an answer
+        await using var server = await LoopbackServer.StartAsync(
+            c => OpenAIWire.WriteSseAsync(c, c.Request.ContentLength is > 0 && ReadsToolResult(c)
+                ? OpenAIWire.Sse(
+                    OpenAIWire.Chunk("""{"role":"assistant","content":"The file says "}"""),
+                    OpenAIWire.Chunk("""{"content":"hello."}"""),
+                    OpenAIWire.Chunk("{}", "stop"),
+                    OpenAIWire.UsageChunk(30, 4, 34))
+                : OpenAIWire.Sse(
+                    OpenAIWire.Chunk("""{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"read_file","arguments":""}}]}"""),
+                    OpenAIWire.Chunk("""{"tool_calls":[{"index":0,"function":{"arguments":"{\"path\":\"hello.txt\"}"}}]}"""),
+                    OpenAIWire.Chunk("{}", "tool_calls"),
+                    OpenAIWire.UsageChunk(20, 5, 25))),
+            TestContext.Current.CancellationToken);
+        using var cli = new CliRunner($$"""
+            {
+              "provider": "loop",
+              "providers": { "loop": { "type": "openai-compatible", "base_url": "{{server.BaseAddress}}v1", "default_model": "loop-model" } }
+            }
+            """);
+        File.WriteAllText(Path.Combine(cli.Work, "hello.txt"), "hello from the file");
+
+        // When
+        var (code, stdout, stderr) = await cli.RunAsync(["-p", "what does hello.txt say?", "-d", cli.Work]);
+
+        // Then the answer streamed to stdout, and the server saw the tools, then the tool's result
+        Assert.True(code == 0, stderr);
+        Assert.Equal("The file says hello.\n", stdout);
+        var requests = server.Requests.ToList();
+        Assert.Equal(2, requests.Count);
+        using var first = JsonDocument.Parse(requests[0].Body);
+        Assert.Contains(first.RootElement.GetProperty("tools").EnumerateArray(), t => t.GetProperty("function").GetProperty("name").GetString() == "write_file");
+        Assert.Equal("system", first.RootElement.GetProperty("messages")[0].GetProperty("role").GetString());
+        using var second = JsonDocument.Parse(requests[1].Body);
+        var toolMessage = second.RootElement.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("role").GetString() == "tool");
+        Assert.Equal("call_1", toolMessage.GetProperty("tool_call_id").GetString());
+        Assert.Contains("hello from the file", toolMessage.GetProperty("content").GetString(), StringComparison.Ordinal);
+    }
+
+    private static bool ReadsToolResult(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        context.Request.Body.Position = 0;
+        using var reader = new StreamReader(context.Request.Body, leaveOpen: true);
+        return reader.ReadToEnd().Contains("\"role\":\"tool\"", StringComparison.Ordinal);
+    }
+}
