@@ -63,7 +63,9 @@ internal static class Program
 
         overrides?.Invoke(builder.Services);
         var host = builder.Build();
-        fileLogs.Redact = text => host.Services.GetRequiredService<SecretRedactor>().Redact(text);
+
+        // Resolved now, not from inside a log call: building it loads the plugins, which log.
+        fileLogs.Redact = host.Services.GetRequiredService<SecretRedactor>().Redact;
         foreach (var warning in envWarnings)
         {
             streams.Error.WriteLine($"warning: {warning}");
