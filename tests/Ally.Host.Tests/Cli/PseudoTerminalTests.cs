@@ -34,7 +34,7 @@ public sealed class PseudoTerminalTests : IDisposable
         {
             await ally.WaitForAsync("general ›");
             await ally.TypeAsync("hello there\r");
-            await ally.WaitForAsync("tokens · cost unknown");
+            await ally.WaitForAsync("out tokens · $");
             await ally.TypeAsync("please write the file\r");
             await ally.WaitForAsync("Allow?");
             await ally.TypeAsync("y");
@@ -72,7 +72,7 @@ public sealed class PseudoTerminalTests : IDisposable
         await using var ally = AllyProcess.Start(config, work);
         await ally.WaitForAsync("general ›");
         await ally.TypeAsync("first question\r");
-        await ally.WaitForAsync("tokens · cost unknown");
+        await ally.WaitForAsync("out tokens · $");
         await ally.TypeAsync("second question, hang please\r");
         await ally.WaitForAsync("Starting to");
 
