@@ -24,6 +24,9 @@ internal sealed record AgentSetup
 
     public required SessionStore Sessions { get; init; }
 
+    /// <summary>Gets the usage store the router records every call in, for <c>/usage</c>'s daily totals.</summary>
+    public Usage.UsageStore? Usage { get; init; }
+
     /// <summary>Gets the working folder the tools are confined to.</summary>
     public required string Directory { get; init; }
 

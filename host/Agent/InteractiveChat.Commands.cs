@@ -73,7 +73,7 @@ internal sealed partial class InteractiveChat
                 SwitchRole(argument);
                 break;
             case "/usage":
-                ShowUsage();
+                await ShowUsageAsync(cancellationToken);
                 break;
             case "/id":
                 _console.MarkupLineInterpolated($"Session [bold]{_conversation.Id}[/] [grey](resume with: ally -i {_conversation.Id}; stored in {_setup.Sessions.DatabasePath})[/]");
@@ -306,14 +306,22 @@ internal sealed partial class InteractiveChat
         _console.MarkupLineInterpolated($"[grey]Role {role} · {_conversation.Provider} · {_conversation.Model ?? _setup.DefaultModel(_conversation.Provider) ?? "default model"}; the conversation is kept.[/]");
     }
 
-    private void ShowUsage()
+    private async Task ShowUsageAsync(CancellationToken cancellationToken)
     {
         var c = _conversation;
         var cost = c.UnknownCostTurns == 0 ? CostReader.Format(c.CostUsd)
             : c.UnknownCostTurns == c.Turns ? "cost unknown"
             : $"{CostReader.Format(c.CostUsd)} + {c.UnknownCostTurns} turn(s) of unknown cost";
         _console.MarkupLineInterpolated($"This session: {c.Turns} turns · {c.InputTokens:N0} in / {c.OutputTokens:N0} out tokens · {cost}");
-        _console.MarkupLine("[grey]Daily and monthly totals appear here once the usage store is enabled; 'ally sessions' lists every session's cost.[/]");
+        if (_setup.Usage is { } usage)
+        {
+            var now = _setup.TimeProvider.GetUtcNow();
+            var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+            var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+            var daily = await usage.GetSpendAsync(today, now.AddSeconds(1), cancellationToken);
+            var monthly = await usage.GetSpendAsync(month, now.AddSeconds(1), cancellationToken);
+            _console.MarkupLineInterpolated($"Today (UTC): {CostReader.Format(daily)} · this month: {CostReader.Format(monthly)} [grey](known costs; 'ally usage' breaks them down)[/]");
+        }
     }
 
     private void ListSessions()

@@ -28,6 +28,7 @@ internal static class AgentComposition
             Tools = AgentTools.Create(workspace, shell, SharedHttp.Client),
             Shell = shell,
             Sessions = services.GetRequiredService<SessionStore>(),
+            Usage = services.GetService<Usage.UsageStore>(),
             Directory = workspace.Root,
             TimeProvider = services.GetRequiredService<TimeProvider>(),
             Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Ally.Agent"),

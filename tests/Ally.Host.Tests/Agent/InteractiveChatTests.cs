@@ -195,6 +195,22 @@ public sealed class InteractiveChatTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_UsageCommand_ShowsTodaysSpendFromTheUsageStore()
+    {
+        // Given a usage store that recorded a priced call today
+        using var usage = new Ally.Host.Usage.UsageStore(Path.Combine(_fixture.Data, "usage.db"));
+        await usage.RecordAsync(new Ally.Host.Usage.UsageRecord { Time = TimeProvider.System.GetUtcNow(), Provider = "fake", CostUsd = 0.25m, Outcome = "ok" }, TestContext.Current.CancellationToken);
+        _fixture.Terminal.Keys.Line("/usage").End();
+        var chat = new InteractiveChat(_fixture.Terminal, _fixture.Setup with { Usage = usage }, _fixture.Interrupts, "general");
+
+        // When
+        await chat.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Contains("Today (UTC): $0.25", _fixture.Terminal.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_Commands_WorkAndNeverEndTheChat()
     {
         // Given
