@@ -1,3 +1,4 @@
+using Ally.Host.Providers.Http;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;

@@ -1,3 +1,4 @@
+using Ally.Host.Providers.Http;
 using System.Text;
 using Ally.Abstractions;
 using Microsoft.Extensions.AI;
@@ -75,7 +76,7 @@ internal sealed class CohereStreamParser
                 return End(data);
             case "error":
                 throw CohereErrors.FromStreamEvent(data, _provider, _apiKey, EmittedAny, Text);
-            case "message" when data["delta"] is null && CohereJson.String(data, "message") is not null:
+            case "message" or "raw" when data["delta"] is null && CohereJson.String(data, "message") is not null:
                 // A bare {"message": "..."} error body written into the stream.
                 throw CohereErrors.FromStreamEvent(data, _provider, _apiKey, EmittedAny, Text);
             default:

@@ -1,6 +1,7 @@
 using System.Text;
+using Ally.Host.Providers.Http;
 
-namespace Ally.Plugins.Cohere.Tests;
+namespace Ally.Host.Tests.Providers.Http;
 
 public sealed class SseReaderTests
 {
@@ -37,7 +38,7 @@ public sealed class SseReaderTests
             events.Add(item);
         }
 
-        // Then it is one event carrying the JSON
-        Assert.Equal([new SseEvent("message", "{\"message\":\"boom\"}")], events);
+        // Then it is one event of type "raw" carrying the JSON, for the protocol to read as an in-band error
+        Assert.Equal([new SseEvent("raw", "{\"message\":\"boom\"}")], events);
     }
 }
