@@ -74,7 +74,7 @@ internal static class Program
                 sp.GetRequiredService<ProviderClientCache>(),
                 sp.GetRequiredService<RoutingConfig>(),
                 sp.GetRequiredService<PriceTable>(),
-                sp.GetRequiredService<UsageStore>,
+                sp.GetRequiredService<UsageStore>(),
                 sp.GetRequiredService<TimeProvider>()))
 
             // Front ends: the agent and the gateway, both on the router

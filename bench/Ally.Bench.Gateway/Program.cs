@@ -73,7 +73,7 @@ var registry = new ProviderRegistry(loaded, environment, PluginCatalog.Empty(loa
 using var usage = new UsageStore(Path.Combine(directory, "ally.db"));
 using var clients = new ProviderClientCache(registry);
 var routing = RoutingConfig.Parse(loaded.Root, loaded.DisplayPath);
-using var routers = new RouterFactory(clients, routing, PriceTable.Create(routing.Pricing), () => recordUsage ? usage : null, TimeProvider.System);
+using var routers = new RouterFactory(clients, routing, PriceTable.Create(routing.Pricing), recordUsage ? usage : null, TimeProvider.System);
 IGatewayClientFactory gatewayClients = viaRouter ? new RouterClientFactory(routers) : new DirectClientFactory(clients);
 await using var gateway = await GatewayHost.StartAsync(
     new GatewayServices { Registry = registry, Redactor = new SecretRedactor(values.Values), Clients = gatewayClients, Usage = usage },

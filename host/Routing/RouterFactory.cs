@@ -13,17 +13,17 @@ internal sealed class RouterFactory : IDisposable
     private readonly IProviderClientSource _clients;
     private readonly RouterState _state;
     private readonly PriceTable _prices;
-    private readonly Lazy<UsageStore?> _usage;
+    private readonly UsageStore? _usage;
     private readonly BudgetGuard? _budget;
 
-    public RouterFactory(IProviderClientSource clients, RoutingConfig config, PriceTable prices, Func<UsageStore?> usage, TimeProvider timeProvider)
+    public RouterFactory(IProviderClientSource clients, RoutingConfig config, PriceTable prices, UsageStore? usage, TimeProvider timeProvider)
     {
         _clients = clients;
         _state = new RouterState(config, timeProvider);
         _prices = prices;
-        _usage = new Lazy<UsageStore?>(usage);
-        _budget = config.Budget.IsLimited ? new BudgetGuard(config.Budget, _usage.Value, timeProvider) : null;
-        if (_usage.Value is { } store)
+        _usage = usage;
+        _budget = config.Budget.IsLimited ? new BudgetGuard(config.Budget, _usage, timeProvider) : null;
+        if (_usage is { } store)
         {
             // Cooldowns outlive the process: a provider that answered 429 to one `ally -p` is skipped by the next.
             foreach (var cooldown in store.LoadCooldowns(timeProvider.GetUtcNow()))
@@ -44,7 +44,7 @@ internal sealed class RouterFactory : IDisposable
 
     /// <summary>Creates a router whose first choice is <paramref name="provider"/>/<paramref name="model"/>, falling back as config.json says.</summary>
     public IChatClient Create(string provider, string? model, string? role = null, string? sessionId = null) =>
-        new RouterChatClient(_clients, new RouteCandidate(provider, model), _state, _prices, _usage.Value, _budget, role, sessionId);
+        new RouterChatClient(_clients, new RouteCandidate(provider, model), _state, _prices, _usage, _budget, role, sessionId);
 
     public void Dispose()
     {

@@ -110,7 +110,7 @@ internal sealed class TestGateway : IAsyncDisposable
         var routing = RoutingConfig.Parse(loaded.Root, loaded.DisplayPath);
         var usage = new UsageStore(UsageStore.DefaultPath(name => name == "ALLY_HOME" ? directory : null));
         var clients = new ProviderClientCache(registry);
-        var routers = new RouterFactory(clients, routing, PriceTable.Create(routing.Pricing), () => usage, TimeProvider.System);
+        var routers = new RouterFactory(clients, routing, PriceTable.Create(routing.Pricing), usage, TimeProvider.System);
         var options = GatewayOptions.Read(loaded, env);
         var host = await GatewayHost.StartAsync(
             new GatewayServices
