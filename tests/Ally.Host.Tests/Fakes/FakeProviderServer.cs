@@ -5,11 +5,15 @@ namespace Ally.Host.Tests.Fakes;
 
 /// <summary>
 /// One loopback server that speaks all four protocols by path, each answering "Hello from X" plus one
-/// <c>get_weather</c> tool call with usage 10/5/15, streamed or not as the request asks, in each wire format.
+/// <c>get_weather</c> tool call with usage 10/5/15, streamed or not as the request asks, in each wire format; a
+/// non-streamed question containing <see cref="TwoCities"/> gets two parallel calls and no text.
 /// </summary>
 public static class FakeProviderServer
 {
     public const string Key = "fake-provider-key-0123456789";
+
+    /// <summary>Words that make the server answer with two parallel <c>get_weather</c> calls instead of one.</summary>
+    public const string TwoCities = "Paris and Rome";
 
     public static Task<LoopbackServer> StartAsync(CancellationToken cancellationToken = default) =>
         LoopbackServer.StartAsync(HandleAsync, cancellationToken);
@@ -33,6 +37,13 @@ public static class FakeProviderServer
         var path = context.Request.Path.Value ?? string.Empty;
         var body = context.Request.ContentLength is > 0 ? await JsonDocument.ParseAsync(context.Request.Body) : null;
         var stream = body?.RootElement.TryGetProperty("stream", out var s) == true && s.ValueKind == JsonValueKind.True;
+
+        // A question about two cities gets two parallel calls (answered whole, not streamed).
+        if (body?.RootElement.GetRawText().Contains(TwoCities, StringComparison.Ordinal) == true && !stream)
+        {
+            await WriteParallelAsync(context, path);
+            return;
+        }
 
         if (path.EndsWith("/chat/completions", StringComparison.Ordinal))
         {
@@ -60,11 +71,46 @@ public static class FakeProviderServer
         }
     }
 
+    private static async Task WriteParallelAsync(HttpContext context, string path)
+    {
+        var body = path switch
+        {
+            _ when path.EndsWith("/chat/completions", StringComparison.Ordinal) => OpenAIParallelJson,
+            _ when path.EndsWith("/v1/messages", StringComparison.Ordinal) => AnthropicParallelJson,
+            _ when path.Contains(":generateContent", StringComparison.Ordinal) => GeminiParallelJson,
+            "/api/chat" => OllamaParallelJson,
+            _ => null,
+        };
+        if (body is null)
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
+        await WriteAsync(context, "application/json", [body]);
+    }
+
     private static async Task WriteAsync(HttpContext context, string contentType, IEnumerable<string> pieces)
     {
         context.Response.ContentType = contentType;
         await LoopbackServer.WritePiecesAsync(context, pieces);
     }
+
+    private const string OpenAIParallelJson = """
+        {"id":"chatcmpl-2","object":"chat.completion","created":1700000000,"model":"gpt-x","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_p1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},{"id":"call_p2","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Rome\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}
+        """;
+
+    private const string AnthropicParallelJson = """
+        {"id":"msg_2","type":"message","role":"assistant","model":"claude-x","content":[{"type":"tool_use","id":"toolu_p1","name":"get_weather","input":{"city":"Paris"}},{"type":"tool_use","id":"toolu_p2","name":"get_weather","input":{"city":"Rome"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":5}}
+        """;
+
+    private const string GeminiParallelJson = """
+        {"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}},{"functionCall":{"name":"get_weather","args":{"city":"Rome"}}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":5,"totalTokenCount":15},"modelVersion":"gemini-x","responseId":"r2"}
+        """;
+
+    private const string OllamaParallelJson = """
+        {"model":"llama-x","created_at":"2025-06-01T10:00:00.123456789Z","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"get_weather","arguments":{"city":"Paris"}}},{"function":{"name":"get_weather","arguments":{"city":"Rome"}}}]},"done":true,"done_reason":"stop","prompt_eval_count":10,"eval_count":5}
+        """;
 
     private const string OpenAIJson = """
         {"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-x","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from openai","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}

@@ -30,20 +30,31 @@ public sealed partial class CrossProtocolTests
 
     [Theory]
     [MemberData(nameof(Pairs))]
-    public async Task Conversation_MovedBetweenProtocols_IsValidForTarget(string fromName, string toName)
+    public async Task Conversation_MovedBetweenProtocols_IsValidForTarget(string fromName, string toName) =>
+        await MoveConversationAsync(fromName, toName, "What is the weather in Paris?", calls: 1);
+
+    [Theory]
+    [MemberData(nameof(Pairs))]
+    public async Task ParallelCalls_MovedBetweenProtocols_ResultsPairedAndGroupedForTarget(string fromName, string toName) =>
+        await MoveConversationAsync(fromName, toName, $"What is the weather in {FakeProviderServer.TwoCities}?", calls: 2);
+
+    private static async Task MoveConversationAsync(string fromName, string toName, string question, int calls)
     {
         var from = Enum.Parse<ProviderProtocol>(fromName);
         var to = Enum.Parse<ProviderProtocol>(toName);
         var cancellationToken = TestContext.Current.CancellationToken;
         await using var server = await FakeProviderServer.StartAsync(cancellationToken);
 
-        // Given a conversation in which the source protocol's model called a tool, and the tool answered
+        // Given a conversation in which the source protocol's model called the tool (once, or twice in parallel),
+        // and the tool answered every call in one tool message, as MEAI's function invocation does
         using var source = Client(from, server);
-        List<ChatMessage> history = [new(ChatRole.User, "What is the weather in Paris?")];
+        List<ChatMessage> history = [new(ChatRole.User, question)];
         var first = await source.GetResponseAsync(history, new ChatOptions { Tools = [WeatherTool] }, cancellationToken);
         history.AddRange(first.Messages);
-        var call = Assert.Single(first.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
-        history.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent(call.CallId, "18 degrees and sunny")]));
+        var made = first.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
+        Assert.Equal(calls, made.Count);
+        Assert.Equal(calls, made.Select(c => c.CallId).Distinct(StringComparer.Ordinal).Count());
+        history.Add(new ChatMessage(ChatRole.Tool, [.. made.Select(c => (AIContent)new FunctionResultContent(c.CallId, $"18 degrees and sunny in {c.Arguments!["city"]}"))]));
         history.Add(new ChatMessage(ChatRole.User, "And tomorrow?"));
 
         // When the conversation continues on the target protocol
@@ -57,19 +68,21 @@ public sealed partial class CrossProtocolTests
         switch (to)
         {
             case ProviderProtocol.OpenAI:
-                AssertOpenAI(body.RootElement);
+                AssertOpenAI(body.RootElement, calls);
                 break;
             case ProviderProtocol.Anthropic:
-                AssertAnthropic(body.RootElement);
+                AssertAnthropic(body.RootElement, calls);
                 break;
             case ProviderProtocol.Gemini:
-                AssertGemini(body.RootElement);
+                AssertGemini(body.RootElement, calls);
                 break;
             default:
-                AssertOllama(body.RootElement);
+                AssertOllama(body.RootElement, calls);
                 break;
         }
     }
+
+    private static readonly string[] Cities = ["Paris", "Rome"];
 
     private static readonly AIFunctionDeclaration WeatherTool = AIFunctionFactory.Create((string city) => "sunny", "get_weather", "Gets the weather for a city.");
 
@@ -86,27 +99,36 @@ public sealed partial class CrossProtocolTests
         return ProtocolClientFactory.Create(protocol, settings);
     }
 
-    private static void AssertOpenAI(JsonElement body)
+    private static void AssertOpenAI(JsonElement body, int calls)
     {
         var messages = body.GetProperty("messages").EnumerateArray().ToList();
         var assistant = messages.Single(m => m.GetProperty("role").GetString() == "assistant");
-        var toolCall = Assert.Single(assistant.GetProperty("tool_calls").EnumerateArray());
-        var id = toolCall.GetProperty("id").GetString();
-        Assert.False(string.IsNullOrEmpty(id));
-        Assert.Equal("function", toolCall.GetProperty("type").GetString());
-        Assert.Equal("get_weather", toolCall.GetProperty("function").GetProperty("name").GetString());
-        using (var arguments = JsonDocument.Parse(toolCall.GetProperty("function").GetProperty("arguments").GetString()!))
+        var toolCalls = assistant.GetProperty("tool_calls").EnumerateArray().ToList();
+        Assert.Equal(calls, toolCalls.Count);
+        var assistantIndex = messages.IndexOf(assistant);
+        for (var i = 0; i < calls; i++)
         {
-            Assert.Equal("Paris", arguments.RootElement.GetProperty("city").GetString());
+            var id = toolCalls[i].GetProperty("id").GetString();
+            Assert.False(string.IsNullOrEmpty(id));
+            Assert.Equal("function", toolCalls[i].GetProperty("type").GetString());
+            Assert.Equal("get_weather", toolCalls[i].GetProperty("function").GetProperty("name").GetString());
+            using (var arguments = JsonDocument.Parse(toolCalls[i].GetProperty("function").GetProperty("arguments").GetString()!))
+            {
+                Assert.Equal(Cities[i], arguments.RootElement.GetProperty("city").GetString());
+            }
+
+            // Each call's result follows the assistant message at once, one tool message per call, in order.
+            var tool = messages[assistantIndex + 1 + i];
+            Assert.Equal("tool", tool.GetProperty("role").GetString());
+            Assert.Equal(id, tool.GetProperty("tool_call_id").GetString());
+            Assert.Contains(Cities[i], tool.GetProperty("content").GetString(), StringComparison.Ordinal);
         }
 
-        var toolIndex = messages.FindIndex(m => m.GetProperty("role").GetString() == "tool");
-        Assert.Equal(messages.IndexOf(assistant) + 1, toolIndex);
-        Assert.Equal(id, messages[toolIndex].GetProperty("tool_call_id").GetString());
+        Assert.Equal(calls, toolCalls.Select(c => c.GetProperty("id").GetString()).Distinct(StringComparer.Ordinal).Count());
         Assert.Equal("user", messages[^1].GetProperty("role").GetString());
     }
 
-    private static void AssertAnthropic(JsonElement body)
+    private static void AssertAnthropic(JsonElement body, int calls)
     {
         var messages = body.GetProperty("messages").EnumerateArray().ToList();
         Assert.Equal("user", messages[0].GetProperty("role").GetString());
@@ -124,46 +146,69 @@ public sealed partial class CrossProtocolTests
         }
 
         var assistantIndex = messages.FindIndex(m => m.GetProperty("role").GetString() == "assistant");
-        var toolUse = messages[assistantIndex].GetProperty("content").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "tool_use");
-        var id = toolUse.GetProperty("id").GetString()!;
-        Assert.Matches(AnthropicToolId(), id);
-        Assert.Equal("Paris", toolUse.GetProperty("input").GetProperty("city").GetString());
+        var toolUses = messages[assistantIndex].GetProperty("content").EnumerateArray().Where(b => b.GetProperty("type").GetString() == "tool_use").ToList();
+        Assert.Equal(calls, toolUses.Count);
+
+        // Every tool_use is answered by a tool_result in the very next user message, results first, in call order.
         var next = messages[assistantIndex + 1];
         Assert.Equal("user", next.GetProperty("role").GetString());
-        var result = next.GetProperty("content").EnumerateArray().First();
-        Assert.Equal("tool_result", result.GetProperty("type").GetString());
-        Assert.Equal(id, result.GetProperty("tool_use_id").GetString());
+        var blocks = next.GetProperty("content").EnumerateArray().ToList();
+        for (var i = 0; i < calls; i++)
+        {
+            var id = toolUses[i].GetProperty("id").GetString()!;
+            Assert.Matches(AnthropicToolId(), id);
+            Assert.Equal(Cities[i], toolUses[i].GetProperty("input").GetProperty("city").GetString());
+            Assert.Equal("tool_result", blocks[i].GetProperty("type").GetString());
+            Assert.Equal(id, blocks[i].GetProperty("tool_use_id").GetString());
+        }
+
+        Assert.Equal(calls, toolUses.Select(b => b.GetProperty("id").GetString()).Distinct(StringComparer.Ordinal).Count());
         Assert.True(body.TryGetProperty("max_tokens", out _));
     }
 
-    private static void AssertGemini(JsonElement body)
+    private static void AssertGemini(JsonElement body, int calls)
     {
         var contents = body.GetProperty("contents").EnumerateArray().ToList();
         Assert.All(contents, c => Assert.Contains(c.GetProperty("role").GetString(), new[] { "user", "model" }));
         Assert.All(contents, c => Assert.NotEmpty(c.GetProperty("parts").EnumerateArray()));
         var modelIndex = contents.FindIndex(c => c.GetProperty("parts").EnumerateArray().Any(p => p.TryGetProperty("functionCall", out _)));
         Assert.Equal("model", contents[modelIndex].GetProperty("role").GetString());
-        var functionCall = contents[modelIndex].GetProperty("parts").EnumerateArray().Single(p => p.TryGetProperty("functionCall", out _)).GetProperty("functionCall");
-        Assert.Equal("get_weather", functionCall.GetProperty("name").GetString());
+        var functionCalls = contents[modelIndex].GetProperty("parts").EnumerateArray().Where(p => p.TryGetProperty("functionCall", out _)).Select(p => p.GetProperty("functionCall")).ToList();
+        Assert.Equal(calls, functionCalls.Count);
+
+        // Parallel responses go back together, in one user content right after the model's, each naming its function.
         var next = contents[modelIndex + 1];
         Assert.Equal("user", next.GetProperty("role").GetString());
-        var response = next.GetProperty("parts").EnumerateArray().Single(p => p.TryGetProperty("functionResponse", out _)).GetProperty("functionResponse");
-        Assert.Equal("get_weather", response.GetProperty("name").GetString());
-        Assert.Equal(JsonValueKind.Object, response.GetProperty("response").ValueKind);
+        var responses = next.GetProperty("parts").EnumerateArray().Where(p => p.TryGetProperty("functionResponse", out _)).Select(p => p.GetProperty("functionResponse")).ToList();
+        Assert.Equal(calls, responses.Count);
+        for (var i = 0; i < calls; i++)
+        {
+            Assert.Equal("get_weather", functionCalls[i].GetProperty("name").GetString());
+            Assert.Equal(Cities[i], functionCalls[i].GetProperty("args").GetProperty("city").GetString());
+            Assert.Equal("get_weather", responses[i].GetProperty("name").GetString());
+            Assert.Equal(JsonValueKind.Object, responses[i].GetProperty("response").ValueKind);
+            Assert.Contains(Cities[i], responses[i].GetProperty("response").GetRawText(), StringComparison.Ordinal);
+        }
     }
 
-    private static void AssertOllama(JsonElement body)
+    private static void AssertOllama(JsonElement body, int calls)
     {
         var messages = body.GetProperty("messages").EnumerateArray().ToList();
         var assistantIndex = messages.FindIndex(m => m.TryGetProperty("tool_calls", out _));
         Assert.Equal("assistant", messages[assistantIndex].GetProperty("role").GetString());
-        var function = Assert.Single(messages[assistantIndex].GetProperty("tool_calls").EnumerateArray()).GetProperty("function");
-        Assert.Equal("get_weather", function.GetProperty("name").GetString());
-        Assert.Equal(JsonValueKind.Object, function.GetProperty("arguments").ValueKind);
-        var tool = messages[assistantIndex + 1];
-        Assert.Equal("tool", tool.GetProperty("role").GetString());
-        Assert.Equal("get_weather", tool.GetProperty("tool_name").GetString());
-        Assert.Contains("18 degrees", tool.GetProperty("content").GetString(), StringComparison.Ordinal);
+        var toolCalls = messages[assistantIndex].GetProperty("tool_calls").EnumerateArray().ToList();
+        Assert.Equal(calls, toolCalls.Count);
+        for (var i = 0; i < calls; i++)
+        {
+            var function = toolCalls[i].GetProperty("function");
+            Assert.Equal("get_weather", function.GetProperty("name").GetString());
+            Assert.Equal(JsonValueKind.Object, function.GetProperty("arguments").ValueKind);
+            Assert.Equal(Cities[i], function.GetProperty("arguments").GetProperty("city").GetString());
+            var tool = messages[assistantIndex + 1 + i];
+            Assert.Equal("tool", tool.GetProperty("role").GetString());
+            Assert.Equal("get_weather", tool.GetProperty("tool_name").GetString());
+            Assert.Contains($"18 degrees and sunny in {Cities[i]}", tool.GetProperty("content").GetString(), StringComparison.Ordinal);
+        }
     }
 
     [GeneratedRegex("^[a-zA-Z0-9_-]+$")]
