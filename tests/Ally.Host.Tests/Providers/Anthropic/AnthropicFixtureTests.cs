@@ -336,12 +336,7 @@ public sealed class AnthropicFixtureTests
 
     private static byte[]? ReadBytes(string relativePath)
     {
-        if (Fixtures.Root is null)
-        {
-            return null;
-        }
-
-        var path = Path.Combine(Fixtures.Root, relativePath);
+        var path = Path.Combine(Fixtures.RootOrSkip(), relativePath);
         return File.Exists(path) ? File.ReadAllBytes(path) : null;
     }
 
