@@ -88,7 +88,7 @@ internal sealed partial class RouterChatClient
             usage = new UsageDetails { InputTokenCount = call.EstimatedInputTokens, OutputTokenCount = output, TotalTokenCount = call.EstimatedInputTokens + output };
         }
 
-        call.FailLastAttempt(ErrorKindNames.Cancelled, "The caller stopped reading the answer.");
+        call.FailLastAttempt(ErrorKindNames.Cancelled, "The caller stopped reading the answer.", _timeProvider.GetElapsedTime(stream.Started));
         call.Provider = plan.Provider;
         call.Model = stream.ModelId ?? plan.Model;
         call.Usage = usage;
@@ -207,7 +207,7 @@ internal sealed partial class RouterChatClient
             ErrorCode = cause.ErrorCode,
         };
 
-        call.FailLastAttempt(ErrorKindNames.Of(cause.Kind), cause.Message);
+        call.FailLastAttempt(ErrorKindNames.Of(cause.Kind), cause.Message, _timeProvider.GetElapsedTime(stream.Started));
         call.Provider = plan.Provider;
         call.Model = stream.ModelId ?? plan.Model;
         call.Usage = stream.Usage;

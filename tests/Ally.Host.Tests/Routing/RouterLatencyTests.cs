@@ -61,6 +61,35 @@ public sealed class RouterLatencyTests
         Assert.Equal(1_000, router.State.Latency.Score("b", streamed));
     }
 
+    [Fact]
+    public async Task GetStreamingResponse_FallbackBreaksOffAfterASlowFailure_AttemptLatencyIsItsOwn()
+    {
+        // Given: a fails after 20 s; b sends its first piece after 1 s, then breaks off 2 s later
+        var time = new FakeTimeProvider();
+        var a = new ScriptedProvider("a")
+        {
+            BeforeAnswer = ct =>
+            {
+                time.Advance(TimeSpan.FromSeconds(20));
+                throw new ProviderException(ProviderErrorKind.Network, "a is unreachable", "a");
+            },
+        };
+        var b = new ScriptedProvider("b")
+        {
+            BeforeAnswer = Takes(time, TimeSpan.FromSeconds(1)),
+            BetweenPieces = Takes(time, TimeSpan.FromSeconds(2)),
+            FailAfterFirstPiece = new ProviderException(ProviderErrorKind.Network, "connection reset", "b"),
+        };
+        using var router = Create(new ScriptedProviderSource(a, b), fallbacks: ["b"], options: LowestLatency, time: time);
+
+        // When
+        var thrown = await Assert.ThrowsAsync<ProviderException>(() => AskAsync(router, streamed: true, cancellationToken: TestContext.Current.CancellationToken));
+
+        // Then: each attempt reports its own time
+        Assert.Equal(ProviderErrorKind.TruncatedStream, thrown.Kind);
+        Assert.Equal([20_000L, 3_000L], RouterAttempts.From(thrown).Select(x => x.LatencyMs));
+    }
+
     /// <summary>A provider hook that takes <paramref name="duration"/> on the fake clock before answering.</summary>
     private static Func<CancellationToken, Task> Takes(FakeTimeProvider time, TimeSpan duration) => _ =>
     {
