@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ally.Host.Providers;
@@ -42,7 +43,7 @@ internal static class HealthCommand
             foreach (var r in results)
             {
                 var latency = r.LatencyMs is { } ms ? $"{ms:0} ms" : "-";
-                var cooling = cooldowns.TryGetValue(r.Provider, out var c) ? $" [cooling down ({c.Reason}) until {c.Until:HH:mm:ss}]" : string.Empty;
+                var cooling = cooldowns.TryGetValue(r.Provider, out var c) ? $" [cooling down ({c.Reason}) until {c.Until.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} UTC]" : string.Empty;
                 await context.Streams.Output.WriteLineAsync($"{r.Provider.PadRight(width)}  {r.Status,-9}  {latency,9}  {context.Redactor.Redact(r.Message)}{cooling}");
             }
         }

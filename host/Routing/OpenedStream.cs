@@ -8,13 +8,20 @@ internal sealed class OpenedStream : IAsyncDisposable
 {
     private Task<bool>? _pending;
 
-    public OpenedStream(RoutePlan plan, TimeoutScope attempt, TimeoutScope piece, IDisposable? lease)
+    public OpenedStream(RoutePlan plan, TimeoutScope attempt, TimeoutScope piece, IDisposable? lease, long started)
     {
         Plan = plan;
         Attempt = attempt;
         Piece = piece;
         Lease = lease;
+        Started = started;
     }
+
+    /// <summary>Gets the timestamp at which this attempt started.</summary>
+    public long Started { get; }
+
+    /// <summary>Gets or sets the time from the start of this attempt to its first piece.</summary>
+    public TimeSpan? TimeToFirstPiece { get; set; }
 
     public RoutePlan Plan { get; }
 

@@ -61,12 +61,22 @@ internal sealed class ProviderRateLimiter : IDisposable
         _tokens?.Dispose();
     }
 
+    /// <summary>Gets how a bucket refills to give exactly <paramref name="perMinute"/> a minute, never with a timer faster than once a second.</summary>
+    /// <remarks>
+    /// Whole permits every period: <c>k</c> permits every <c>k</c>/<paramref name="perMinute"/> minutes, with the smallest
+    /// <c>k</c> that makes the period at least a second (one permit a period below 60 a minute). Refilling
+    /// <c>perMinute / 60</c> a second instead would round 90 a minute down to 60.
+    /// </remarks>
+    internal static (TimeSpan Period, int PerPeriod) Refill(int perMinute)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perMinute);
+        var perPeriod = (int)Math.Max(1, (perMinute + 59L) / 60);
+        return (TimeSpan.FromTicks(TimeSpan.TicksPerMinute * perPeriod / perMinute), perPeriod);
+    }
+
     private static TokenBucketRateLimiter Bucket(int perMinute, int capacity)
     {
-        // Refill once a second (or once per permit when fewer than 60 a minute), never with a timer faster than that.
-        var (period, perPeriod) = perMinute >= 60
-            ? (TimeSpan.FromSeconds(1), perMinute / 60)
-            : (TimeSpan.FromMinutes(1) / perMinute, 1);
+        var (period, perPeriod) = Refill(perMinute);
         return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = Math.Max(capacity, perPeriod),

@@ -132,13 +132,13 @@ internal sealed class RouterCall : IDisposable
     }
 
     /// <summary>Marks the last attempt as failed after all (a stream that broke after its first piece).</summary>
-    public void FailLastAttempt(string error, string message)
+    public void FailLastAttempt(string error, string message, TimeSpan attemptElapsed)
     {
         lock (_attempts)
         {
             if (_attempts.Count > 0)
             {
-                _attempts[^1] = _attempts[^1] with { Error = error, Message = message, LatencyMs = (long)Elapsed.TotalMilliseconds };
+                _attempts[^1] = _attempts[^1] with { Error = error, Message = message, LatencyMs = (long)attemptElapsed.TotalMilliseconds };
             }
         }
     }

@@ -37,7 +37,6 @@ internal sealed partial class RouterChatClient
 
             if (!stream.Ended)
             {
-                stream.Piece.Reset(stream.Plan.ProviderOptions.IdleTimeout ?? call.Options.IdleTimeout, $"{IdleKey(stream.Plan)}");
                 while (await NextAsync(call, stream))
                 {
                     yield return stream.Current!;
@@ -89,7 +88,7 @@ internal sealed partial class RouterChatClient
             usage = new UsageDetails { InputTokenCount = call.EstimatedInputTokens, OutputTokenCount = output, TotalTokenCount = call.EstimatedInputTokens + output };
         }
 
-        call.FailLastAttempt(ErrorKindNames.Cancelled, "The caller stopped reading the answer.");
+        call.FailLastAttempt(ErrorKindNames.Cancelled, "The caller stopped reading the answer.", _timeProvider.GetElapsedTime(stream.Started));
         call.Provider = plan.Provider;
         call.Model = stream.ModelId ?? plan.Model;
         call.Usage = usage;
@@ -125,7 +124,7 @@ internal sealed partial class RouterChatClient
         var started = _timeProvider.GetTimestamp();
         var attempt = new TimeoutScope(context.CancellationToken, plan.ProviderOptions.Timeout, $"{plan.ConfigPrefix}.timeout_seconds", _timeProvider);
         var piece = new TimeoutScope(attempt.Token, plan.ProviderOptions.FirstTokenTimeout ?? call.Options.FirstTokenTimeout, FirstTokenKey(plan), _timeProvider);
-        var stream = new OpenedStream(plan, attempt, piece, lease);
+        var stream = new OpenedStream(plan, attempt, piece, lease, started);
         call.Sent = true;
         try
         {
@@ -142,6 +141,10 @@ internal sealed partial class RouterChatClient
                 if (OpenedStream.IsPiece(stream.Current!))
                 {
                     call.TimeToFirstToken = _timeProvider.GetElapsedTime(call.StartTimestamp);
+                    stream.TimeToFirstPiece = _timeProvider.GetElapsedTime(started);
+
+                    // The first-token clock stops here: while the caller handles the piece, the provider is not late.
+                    piece.Pause();
                     break;
                 }
             }
@@ -168,13 +171,16 @@ internal sealed partial class RouterChatClient
     {
         try
         {
-            if (!await stream.MoveNextAsync())
+            // The idle clock runs only while the router waits for the provider, not while the caller handles a piece.
+            stream.Piece.Reset(stream.Plan.ProviderOptions.IdleTimeout ?? call.Options.IdleTimeout, IdleKey(stream.Plan));
+            var more = await stream.MoveNextAsync();
+            stream.Piece.Pause();
+            if (!more)
             {
                 stream.Ended = true;
                 return false;
             }
 
-            stream.Piece.Reset(stream.Plan.ProviderOptions.IdleTimeout ?? call.Options.IdleTimeout, IdleKey(stream.Plan));
             return true;
         }
         catch (Exception ex) when (!call.CallerToken.IsCancellationRequested)
@@ -201,7 +207,7 @@ internal sealed partial class RouterChatClient
             ErrorCode = cause.ErrorCode,
         };
 
-        call.FailLastAttempt(ErrorKindNames.Of(cause.Kind), cause.Message);
+        call.FailLastAttempt(ErrorKindNames.Of(cause.Kind), cause.Message, _timeProvider.GetElapsedTime(stream.Started));
         call.Provider = plan.Provider;
         call.Model = stream.ModelId ?? plan.Model;
         call.Usage = stream.Usage;
@@ -218,7 +224,9 @@ internal sealed partial class RouterChatClient
         call.Usage = stream.Usage;
         call.Cost = CostCalculator.Compute(PriceFor(plan, stream.ModelId), stream.Usage);
         call.Outcome = "ok";
-        _state.Latency.Record(plan.Candidate.ToString(), call.TimeToFirstToken, call.Elapsed);
+
+        // This attempt's own times, not the call's: time lost at candidates that failed first is not this one's.
+        _state.Latency.Record(plan.Candidate.ToString(), stream.TimeToFirstPiece, _timeProvider.GetElapsedTime(stream.Started));
 
         // The router's own last update: no content, so it changes nothing in the answer, only adds what the router
         // knows. No message id, so that MEAI's ToChatResponse puts its properties on the response.

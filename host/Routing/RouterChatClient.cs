@@ -201,6 +201,12 @@ internal sealed partial class RouterChatClient : IChatClient
             catch (Exception ex) when (!call.CallerToken.IsCancellationRequested)
             {
                 HandleFailure(call, plan, ex);
+
+                // Moving on: a failed attempt was not billed, and its reservation must not keep the next candidate out of the budget.
+                if (plan.Reservation is { } reservation)
+                {
+                    _budget?.Settle(reservation, 0);
+                }
             }
             finally
             {
@@ -353,7 +359,11 @@ internal sealed partial class RouterChatClient : IChatClient
         try
         {
             var response = await plan.Client.GetResponseAsync(plan.Messages, plan.Options, scope.Token).WaitAsync(scope.Token);
-            call.AddAttempt(new RouterAttempt(plan.Provider, response.ModelId ?? plan.Model, null, null, null, ElapsedMs(started)));
+            var elapsed = _timeProvider.GetElapsedTime(started);
+            call.AddAttempt(new RouterAttempt(plan.Provider, response.ModelId ?? plan.Model, null, null, null, (long)elapsed.TotalMilliseconds));
+
+            // This attempt's own time, not the call's: time lost at candidates that failed first is not this one's.
+            _state.Latency.Record(plan.Candidate.ToString(), null, elapsed);
             return response;
         }
         catch (Exception ex)
@@ -534,7 +544,6 @@ internal sealed partial class RouterChatClient : IChatClient
         call.Usage = response.Usage;
         call.Cost = cost;
         call.Outcome = "ok";
-        _state.Latency.Record(plan.Candidate.ToString(), null, call.Elapsed);
 
         response.AdditionalProperties ??= [];
         Decorate(response.AdditionalProperties, call);

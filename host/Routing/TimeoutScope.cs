@@ -56,6 +56,15 @@ internal sealed class TimeoutScope : IDisposable
         }
     }
 
+    /// <summary>Stops the clock, keeping the timeout and its name for messages; <see cref="Reset"/> starts it again.</summary>
+    public void Pause()
+    {
+        if (_fired is null)
+        {
+            _timer?.Change(System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+        }
+    }
+
     public void Dispose()
     {
         _timer?.Dispose();

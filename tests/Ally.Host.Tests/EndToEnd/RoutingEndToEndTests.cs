@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Ally.Host.Tests.Fakes;
 using Microsoft.AspNetCore.Http;
@@ -113,6 +114,11 @@ public sealed class RoutingEndToEndTests : IDisposable
         using var json = JsonDocument.Parse(health.StandardOutput);
         var limited = json.RootElement.GetProperty("providers").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "limited");
         Assert.Equal("rate_limit", limited.GetProperty("cooldown").GetProperty("reason").GetString());
-        Assert.True(limited.GetProperty("cooldown").GetProperty("until").GetDateTimeOffset() > DateTimeOffset.UnixEpoch);
+        var until = limited.GetProperty("cooldown").GetProperty("until").GetDateTimeOffset();
+        Assert.True(until > DateTimeOffset.UnixEpoch);
+
+        // And the text view says why and until when, in the time zone it names
+        var text = await AllyProcess.RunAsync(_folder.Root, ["health"], cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Contains($"cooling down (rate_limit) until {until.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} UTC", text.StandardOutput, StringComparison.Ordinal);
     }
 }

@@ -28,6 +28,19 @@ public sealed class FakeTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Gets how long until the next timer is due, or <see langword="null"/> when none is waiting.</summary>
+    public TimeSpan? NextDue
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var due = _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value).DefaultIfEmpty().Min();
+                return due == default ? null : due - _now;
+            }
+        }
+    }
+
     public override DateTimeOffset GetUtcNow()
     {
         lock (_gate)

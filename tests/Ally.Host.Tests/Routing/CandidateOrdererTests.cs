@@ -116,6 +116,25 @@ public sealed class CandidateOrdererTests
     }
 
     [Fact]
+    public async Task GetResponse_LowestCostStrategyCheapestCoolingDown_SendsToTheCheapestHealthyProvider()
+    {
+        // Given: c/m1 is the cheapest, then a/m1, then b/m1; c answered 429 and cools down
+        var c = new ScriptedProvider("c");
+        c.Failing(c.Error(Ally.Abstractions.ProviderErrorKind.RateLimit, TimeSpan.FromMinutes(5), 429));
+        var source = new ScriptedProviderSource(new("a"), new("b"), c);
+        using var router = Create(source, options: FastOptions with { Strategy = RouterStrategy.LowestCost });
+        await AskAsync(router, streamed: false, cancellationToken: TestContext.Current.CancellationToken);
+
+        // When
+        var response = await AskAsync(router, streamed: true, cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Equal("a", response.AdditionalProperties![RouterAttempts.ProviderKey]);
+        Assert.Equal(1, c.Calls);
+        Assert.Equal(["cooldown", null], Attempts(response).Select(x => x.Error));
+    }
+
+    [Fact]
     public async Task GetResponse_RoundRobinStrategy_SpreadsCallsOverProviders()
     {
         // Given

@@ -122,6 +122,30 @@ public sealed class RouterBudgetTests
         Assert.Equal(["authentication", "budget_exceeded"], RouterAttempts.From(thrown).Select(x => x.Error));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetResponse_PrimaryFailsWithinABudgetForOneCall_FallbackStillAnswers(bool streamed)
+    {
+        // Given: $0.15 allows one $0.10 call; a fails without being billed, b can answer
+        var a = new ScriptedProvider("a");
+        a.Failing(a.Error(Ally.Abstractions.ProviderErrorKind.Authentication, status: 401));
+        var b = new ScriptedProvider("b") { Usage = new() { InputTokenCount = 10, OutputTokenCount = 100 } };
+        var prices = PriceTable.Create(
+            new Dictionary<string, PriceEntry> { ["a/m1"] = new() { Input = 0, Output = 1_000 }, ["b/m1"] = new() { Input = 0, Output = 1_000 } },
+            baseTable: PriceTable.Empty);
+        using var router = Create(new ScriptedProviderSource(a, b), fallbacks: ["b"], prices: prices, budget: new() { SessionUsd = 0.15m });
+
+        // When
+        var response = await AskAsync(router, streamed, HundredTokens, cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then: the failed attempt's reservation did not keep b out, and only b's call is spent
+        Assert.Equal("b", response.AdditionalProperties![RouterAttempts.ProviderKey]);
+        Assert.Equal(["authentication", null], Attempts(response).Select(x => x.Error));
+        var thrown = await Assert.ThrowsAsync<BudgetExceededException>(() => AskAsync(router, streamed, HundredTokens, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(0.10m, thrown.Committed);
+    }
+
     [Fact]
     public async Task BudgetGuard_Settle_ReplacesTheReservationWithTheRealCost()
     {

@@ -179,4 +179,101 @@ public sealed class RouterTimeoutTests
         // Then
         Assert.Equal("Hello there", response.Text);
     }
+
+    [Fact]
+    public async Task GetStreamingResponse_ProviderFirstTokenTimeout_OverridesTheRoutersAndFallsBack()
+    {
+        // Given: the router waits 60 s for a first piece, but providers.a.first_token_timeout_seconds is 3
+        var time = new FakeTimeProvider();
+        var a = new ScriptedProvider("a") { BeforeAnswer = ScriptedProvider.StallAsync };
+        var source = new ScriptedProviderSource(a, new("b"));
+        var providers = new Dictionary<string, ProviderRouteOptions> { ["a"] = new() { FirstTokenTimeout = TimeSpan.FromSeconds(3) } };
+        using var router = Create(source, options: NoRetries with { FirstTokenTimeout = TimeSpan.FromSeconds(60) }, time: time, providers: providers);
+
+        // When
+        var call = AskAsync(router, streamed: true, cancellationToken: TestContext.Current.CancellationToken);
+        await a.Entered.Task.WaitAsync(TestContext.Current.CancellationToken);
+        time.Advance(TimeSpan.FromSeconds(3));
+        var response = await call;
+
+        // Then
+        Assert.Equal("b", response.AdditionalProperties![RouterAttempts.ProviderKey]);
+        var attempt = Attempts(response)[0];
+        Assert.Equal("timeout", attempt.Error);
+        Assert.Contains("providers.a.first_token_timeout_seconds", attempt.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponse_ProviderIdleTimeout_OverridesTheRoutersAndEndsTruncated()
+    {
+        // Given: the router allows 60 s between pieces, but providers.a.idle_timeout_seconds is 2
+        var time = new FakeTimeProvider();
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var a = new ScriptedProvider("a")
+        {
+            BetweenPieces = ct =>
+            {
+                stalled.TrySetResult();
+                return ScriptedProvider.StallAsync(ct);
+            },
+        };
+        var providers = new Dictionary<string, ProviderRouteOptions> { ["a"] = new() { IdleTimeout = TimeSpan.FromSeconds(2) } };
+        using var router = Create(new ScriptedProviderSource(a, new("b")), options: NoRetries with { IdleTimeout = TimeSpan.FromSeconds(60) }, time: time, providers: providers);
+
+        // When
+        var call = Task.Run(() => AskAsync(router, streamed: true, cancellationToken: TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
+        await stalled.Task.WaitAsync(TestContext.Current.CancellationToken);
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        // Then
+        var thrown = await Assert.ThrowsAsync<ProviderException>(() => call);
+        Assert.Equal(ProviderErrorKind.TruncatedStream, thrown.Kind);
+        Assert.Equal("Hello", thrown.PartialText);
+        Assert.Contains("providers.a.idle_timeout_seconds", thrown.InnerException!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponse_CallerSlowToHandlePieces_NeitherPieceTimeoutFires()
+    {
+        // Given: first piece within 60 s and 10 s between pieces; the provider sends its first piece at 50 s, and the
+        // caller then spends 30 s on each piece (rendering, a tool) before it reads on
+        var time = new FakeTimeProvider();
+        var a = new ScriptedProvider("a")
+        {
+            BeforeAnswer = _ =>
+            {
+                time.Advance(TimeSpan.FromSeconds(50));
+                return Task.CompletedTask;
+            },
+            BetweenPieces = ct =>
+            {
+                ct.ThrowIfCancellationRequested();
+                return Task.CompletedTask;
+            },
+            BeforeEnd = ct =>
+            {
+                ct.ThrowIfCancellationRequested();
+                return Task.CompletedTask;
+            },
+        };
+        using var router = Create(
+            new ScriptedProviderSource(a),
+            fallbacks: [],
+            options: NoRetries with { Timeout = TimeSpan.FromMinutes(10), FirstTokenTimeout = TimeSpan.FromSeconds(60), IdleTimeout = TimeSpan.FromSeconds(10) },
+            time: time);
+
+        // When
+        var text = "";
+        await foreach (var update in router.GetStreamingResponseAsync([new(ChatRole.User, "Hi")], cancellationToken: TestContext.Current.CancellationToken))
+        {
+            text += update.Text;
+            if (update.Text.Length > 0)
+            {
+                time.Advance(TimeSpan.FromSeconds(30));
+            }
+        }
+
+        // Then: the provider was never late; only the caller was slow
+        Assert.Equal("Hello there", text);
+    }
 }

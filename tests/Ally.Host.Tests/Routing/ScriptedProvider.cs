@@ -40,6 +40,9 @@ internal sealed class ScriptedProvider
     /// <summary>Gets or sets a hook that runs between the first and the second streamed piece.</summary>
     public Func<CancellationToken, Task>? BetweenPieces { get; set; }
 
+    /// <summary>Gets or sets a hook that runs after the second streamed piece, before the last update.</summary>
+    public Func<CancellationToken, Task>? BeforeEnd { get; set; }
+
     /// <summary>Gets or sets a failure thrown after the first streamed piece.</summary>
     public Exception? FailAfterFirstPiece { get; set; }
 
@@ -119,6 +122,12 @@ internal sealed class ScriptedProvider
         }
 
         yield return new ChatResponseUpdate(ChatRole.Assistant, Answer[half..]) { ResponseId = $"{Name}-response", MessageId = "msg-1", ModelId = model };
+
+        if (BeforeEnd is { } end)
+        {
+            await end(cancellationToken);
+        }
+
         var last = new ChatResponseUpdate { ResponseId = $"{Name}-response", MessageId = "msg-1", FinishReason = ChatFinishReason.Stop, ModelId = model };
         if (Usage is not null)
         {
