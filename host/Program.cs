@@ -13,6 +13,7 @@ using Ally.Host.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Ally.Host;
 
@@ -41,10 +42,23 @@ internal static class Program
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders()
             .SetMinimumLevel(LogLevel.Trace)
-            .AddSimpleConsole(o => o.SingleLine = true)
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
-            .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, global.Verbose ? LogLevel.Debug : LogLevel.Warning)
             .AddProvider(fileLogs);
+        if (global.Verbose)
+        {
+            builder.Logging
+                .AddSimpleConsole(o => o.SingleLine = true)
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+                .AddFilter<ConsoleLoggerProvider>(null, LogLevel.Debug);
+        }
+        else
+        {
+            // Short lines only; the details are in the log file. The chat shows its own failures in plain sentences.
+            builder.Logging
+                .AddConsole(o => (o.FormatterName, o.LogToStandardErrorThreshold) = (ShortConsoleFormatter.FormatterName, LogLevel.Trace))
+                .AddConsoleFormatter<ShortConsoleFormatter, ConsoleFormatterOptions>()
+                .AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning)
+                .AddFilter<ConsoleLoggerProvider>(AgentComposition.LogCategory, LogLevel.None);
+        }
 
         builder.Services
             // Configuration and plugins

@@ -38,10 +38,66 @@ internal sealed class FirstRunWizard
         return registry.Find(name) is not { } entry || !registry.GetStatus(entry, model).IsReady;
     }
 
-    /// <summary>Runs the wizard; true when a provider was saved, false when the user gave up.</summary>
-    public async Task<bool> RunAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Tells why the provider the chat would use is a local server that needs no key but does not answer (nothing
+    /// listens at its address), or returns null when it answers or is not such a server.
+    /// </summary>
+    public static async Task<string?> SilentLocalServerAsync(
+        ProviderRegistry registry,
+        IProviderProbe probe,
+        string role,
+        string? providerOverride,
+        string? modelOverride = null,
+        CancellationToken cancellationToken = default)
     {
-        _console.MarkupLine("[bold]Welcome to Ally.[/] No provider is ready to use yet, so let's set one up.");
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(probe);
+        var selection = registry.Config.ForRole(role);
+        if (registry.Find(providerOverride ?? selection.Provider) is not { Definition: { KeyRequired: false } } entry)
+        {
+            return null;
+        }
+
+        var settings = registry.ResolveSettings(entry, modelOverride ?? (providerOverride is null ? selection.Model : null));
+        if (settings.BaseUrl is not { IsLoopback: true } address)
+        {
+            return null;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            await probe.ProbeAsync(entry, settings, timeout.Token);
+            return null;
+        }
+        catch (ProviderException ex) when (ex.Kind is ProviderErrorKind.Network)
+        {
+            return $"{entry.Name} needs no key, but nothing answers at {address}.";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+#pragma warning disable CA1031 // any other answer means something listens there: the chat reports what it says
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Runs the wizard; true when a provider was saved, false when the user gave up.</summary>
+    public Task<bool> RunAsync(CancellationToken cancellationToken = default) => RunAsync(null, cancellationToken);
+
+    /// <summary>Runs the wizard; true when a provider was saved, false when the user gave up.</summary>
+    /// <param name="reason">Why the configured provider cannot be used, when it is installed and set up but silent.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    public async Task<bool> RunAsync(string? reason, CancellationToken cancellationToken)
+    {
+        _console.MarkupLine(reason is null
+            ? "[bold]Welcome to Ally.[/] No provider is ready to use yet, so let's set one up."
+            : $"[bold]Welcome to Ally.[/] {Markup.Escape(reason)} Start it, or set up another provider.");
         var entries = _registry.Entries;
         var table = new Table().Border(TableBorder.Simple).AddColumns("provider", "name", "needs", "status");
         foreach (var entry in entries)

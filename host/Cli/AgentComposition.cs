@@ -12,6 +12,9 @@ namespace Ally.Host.Cli;
 /// <summary>Builds the agent's setup for a command from the composed services and the command's options.</summary>
 internal static class AgentComposition
 {
+    /// <summary>The agent's log category; its failures are shown by the chat itself, so the console leaves it out unless --verbose.</summary>
+    public const string LogCategory = "Ally.Agent";
+
     public static AgentSetup Create(CommandContext context, AgentRequest request)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -31,7 +34,7 @@ internal static class AgentComposition
             Usage = services.GetService<Usage.UsageStore>(),
             Directory = workspace.Root,
             TimeProvider = services.GetRequiredService<TimeProvider>(),
-            Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Ally.Agent"),
+            Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory),
             Redactor = context.Redactor,
             AllowAllTools = request.AllowAllTools,
             ToolsEnabled = !request.NoTools,

@@ -25,10 +25,16 @@ internal static class ChatCommand
         }
 
         var console = context.Services.GetRequiredService<IAnsiConsole>();
-        if (request.ResumeId is null && !request.Continue && FirstRunWizard.IsNeeded(context.Registry, request.Role, request.Provider, request.Model))
+        if (request.ResumeId is null && !request.Continue)
         {
-            var wizard = new FirstRunWizard(console, context.Registry, context.Services.GetRequiredService<IProviderProbe>());
-            return await wizard.RunAsync(cancellationToken) ? Restart : ExitCodes.Usage;
+            var probe = context.Services.GetRequiredService<IProviderProbe>();
+            var needed = FirstRunWizard.IsNeeded(context.Registry, request.Role, request.Provider, request.Model);
+            var silent = needed ? null : await FirstRunWizard.SilentLocalServerAsync(context.Registry, probe, request.Role, request.Provider, request.Model, cancellationToken);
+            if (needed || silent is not null)
+            {
+                var wizard = new FirstRunWizard(console, context.Registry, probe);
+                return await wizard.RunAsync(silent, cancellationToken) ? Restart : ExitCodes.Usage;
+            }
         }
 
         var setup = AgentComposition.Create(context, request);

@@ -19,6 +19,7 @@ internal static class ProvidersCommand
     {
         var registry = context.Registry;
         var rows = registry.Entries.Select(entry => (Entry: entry, Status: registry.GetStatus(entry))).ToList();
+        var warnings = registry.Warnings.Concat(SelectionWarnings(context)).Select(context.Redactor.Redact).ToList();
         if (context.Json)
         {
             var providers = new JsonArray();
@@ -41,7 +42,7 @@ internal static class ProvidersCommand
             var document = new JsonObject
             {
                 ["providers"] = providers,
-                ["warnings"] = new JsonArray([.. registry.Warnings.Select(w => (JsonNode?)context.Redactor.Redact(w))]),
+                ["warnings"] = new JsonArray([.. warnings.Select(w => (JsonNode?)w)]),
             };
             context.Streams.Output.WriteLine(document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return ExitCodes.Success;
@@ -72,17 +73,39 @@ internal static class ProvidersCommand
             output.WriteLine($"{entry.Name.PadRight(nameWidth)}  {entry.SourceName,-8}  {status.State,-11}  {model,-34}  {string.Join("; ", notes)}");
         }
 
-        var warnings = registry.Warnings;
         if (warnings.Count > 0)
         {
             output.WriteLine();
             output.WriteLine("Warnings:");
             foreach (var warning in warnings)
             {
-                output.WriteLine($"  - {context.Redactor.Redact(warning)}");
+                output.WriteLine($"  - {warning}");
             }
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The selections in config.json that name no installed provider: every other command stops on them, while this
+    /// one, which a user runs to find out what is wrong, lists them.
+    /// </summary>
+    private static IEnumerable<string> SelectionWarnings(CommandContext context)
+    {
+        var config = context.Config;
+        var selections = new List<(string Key, string Name)>();
+        if (config.Provider is { } top)
+        {
+            selections.Add(("provider", top));
+        }
+
+        selections.AddRange(config.ProviderPerRole.Where(p => p.Value is not null).Select(p => ($"provider_per_model.{p.Key}", p.Value!)));
+        foreach (var (key, name) in selections)
+        {
+            if (context.Registry.Find(name) is null)
+            {
+                yield return $"{config.DisplayPath}: '{key}' is '{name}', which is not installed; choose one of the providers listed here, or drop its plugin into {Path.GetRelativePath(Environment.CurrentDirectory, config.PluginsDirectory)}.";
+            }
+        }
     }
 }

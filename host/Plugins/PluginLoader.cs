@@ -128,9 +128,9 @@ internal sealed partial class PluginLoader
             return [];
         }
 
-        if (contract.Version is { } version && version.Major != ContractName.Version!.Major)
+        if (contract.Version is { } version && !IsCompatible(version, ContractName.Version!))
         {
-            warnings.Add(new PluginWarning(display, $"{display} was built against Ally.Abstractions {version}, but this host provides {ContractName.Version}: rebuild the plugin against Ally.Abstractions {ContractName.Version!.Major}.x."));
+            warnings.Add(new PluginWarning(display, $"{display} was built against Ally.Abstractions {version}, but this host provides {ContractName.Version}: rebuild the plugin against Ally.Abstractions {ContractName.Version}{(version > ContractName.Version! ? ", or update Ally" : string.Empty)}."));
             return [];
         }
 
@@ -143,7 +143,7 @@ internal sealed partial class PluginLoader
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            warnings.Add(new PluginWarning(display, $"{display} could not be loaded: {ex.Message}"));
+            warnings.Add(new PluginWarning(display, $"{display} could not be loaded ({ex.Message}): rebuild it for .NET 10 against this host's Ally.Abstractions {ContractName.Version}, or remove it from the plugins folder."));
             return [];
         }
 
@@ -182,7 +182,7 @@ internal sealed partial class PluginLoader
                 var name = plugin.Name?.Trim().ToLowerInvariant();
                 if (string.IsNullOrEmpty(name) || name.Any(char.IsWhiteSpace))
                 {
-                    warnings.Add(new PluginWarning(display, $"{type.FullName} in {display} has no usable Name (it must be a non-empty lower-case word) and was skipped."));
+                    warnings.Add(new PluginWarning(display, $"{type.FullName} in {display} has no usable Name and was skipped: its Name must be a non-empty lower-case word; fix the plugin or remove it from the plugins folder."));
                     continue;
                 }
 
@@ -201,6 +201,12 @@ internal sealed partial class PluginLoader
         return result;
     }
 
+    /// <summary>
+    /// Gets whether a plugin built against contract <paramref name="plugin"/> runs on this host's <paramref name="host"/>:
+    /// the same major version, and not newer (a newer minor version may use members this host does not have).
+    /// </summary>
+    internal static bool IsCompatible(Version plugin, Version host) => plugin.Major == host.Major && plugin <= host;
+
     private static string Explain(string display, Exception ex, string what)
     {
         var inner = ex is TargetInvocationException { InnerException: { } i } ? i : ex;
@@ -213,8 +219,8 @@ internal sealed partial class PluginLoader
             ReflectionTypeLoadException or TypeLoadException or MissingMethodException or MissingFieldException =>
                 $"{display} {what}: it does not match this host's Ally.Abstractions {ContractName.Version} ({inner.Message}). Rebuild the plugin against this version.",
             _ when ex is TargetInvocationException =>
-                $"{display} {what}: its constructor threw {inner.GetType().Name}: {inner.Message}",
-            _ => $"{display} {what}: {inner.GetType().Name}: {inner.Message}",
+                $"{display} {what}: its constructor threw {inner.GetType().Name}: {inner.Message.TrimEnd('.')}. Fix the plugin (or what it needs to start), or remove it from the plugins folder.",
+            _ => $"{display} {what}: {inner.GetType().Name}: {inner.Message.TrimEnd('.')}. Fix the plugin, or remove it from the plugins folder.",
         };
     }
 

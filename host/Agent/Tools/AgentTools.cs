@@ -21,6 +21,9 @@ internal static class AgentTools
     /// <summary>Gets the tools that only read, which config.json's <c>tools.allow</c> lets run without asking by default.</summary>
     public static IReadOnlyList<string> ReadOnly { get; } = [ReadFile, ListDirectory, FindFiles, SearchText, GitStatus, GitDiff, GitLog];
 
+    /// <summary>Gets the name of every tool.</summary>
+    public static IReadOnlyList<string> Names { get; } = [ReadFile, WriteFile, EditFile, DeleteFile, ListDirectory, FindFiles, SearchText, RunCommand, GitStatus, GitDiff, GitLog, FetchUrl];
+
     public static IReadOnlyList<AIFunction> Create(Workspace workspace, ShellRunner shell, HttpClient http)
     {
         ArgumentNullException.ThrowIfNull(workspace);

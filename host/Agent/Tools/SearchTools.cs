@@ -148,11 +148,12 @@ internal sealed class SearchTools
         }
     }
 
-    private static IEnumerable<string> Glob(string folder, string pattern)
+    private IEnumerable<string> Glob(string folder, string pattern)
     {
         var matcher = new Matcher(StringComparison.Ordinal);
         matcher.AddInclude(pattern.Replace('\\', '/'));
         matcher.AddExcludePatterns(SkippedFolders);
-        return matcher.GetResultsInFullPath(folder).Order(StringComparer.Ordinal);
+        var result = matcher.Execute(new ConfinedDirectory(new DirectoryInfo(folder), _workspace));
+        return result.Files.Select(match => Path.GetFullPath(Path.Combine(folder, match.Path))).Order(StringComparer.Ordinal);
     }
 }

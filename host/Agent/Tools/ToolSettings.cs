@@ -28,9 +28,15 @@ internal sealed record ToolSettings
             return new ToolSettings();
         }
 
+        var allow = tools.GetStringList("allow") ?? AgentTools.ReadOnly;
+        if (allow.FirstOrDefault(name => !AgentTools.Names.Contains(name, StringComparer.Ordinal)) is { } unknown)
+        {
+            throw new ConfigException($"{config.DisplayPath}: 'tools.allow' names '{unknown}', which is not a tool; the tools are {string.Join(", ", AgentTools.Names)}.");
+        }
+
         return new ToolSettings
         {
-            Allow = tools.GetStringList("allow") ?? AgentTools.ReadOnly,
+            Allow = allow,
             MaxIterations = tools.GetInt("max_iterations", 1, 1000) ?? DefaultMaxIterations,
         };
     }

@@ -5,6 +5,7 @@ using Ally.Host.Configuration;
 using Ally.Host.Plugins;
 using Ally.Host.Providers;
 using Ally.Host.Tests.Fakes;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
@@ -140,6 +141,59 @@ public sealed class FirstRunWizardTests : IDisposable
         Assert.Contains("Hi there.", terminal.Output, StringComparison.Ordinal);
         Assert.Equal("custom", Assert.Single(clients.Targets).Provider);
         Assert.Contains($"ALLY_TEST_UNSET_KEY_7F3={Key}", File.ReadAllText(Path.Combine(cli.ConfigDirectory, ".env")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SilentLocalServer_NothingListening_SaysSo_ListeningOrKeyedProvider_IsNull()
+    {
+        // Given ollama selected, once at a port where nothing listens and once at a server that lists its models
+        await using var server = await LoopbackServer.StartAsync(
+            context => context.Response.WriteAsync("""{"models":[{"name":"llama3.2"}]}""", context.RequestAborted),
+            TestContext.Current.CancellationToken);
+        var silent = Registry("""{ "provider": "ollama", "providers": { "ollama": { "base_url": "http://127.0.0.1:9" } } }""");
+        var listening = Registry($$"""{ "provider": "ollama", "providers": { "ollama": { "base_url": "{{server.BaseAddress}}" } } }""");
+        var keyed = Registry(UnsetKeyConfig);
+        var probe = new PluginProviderProbe();
+
+        // When / Then
+        Assert.False(FirstRunWizard.IsNeeded(silent, AllyRoles.General, null));
+        var reason = await FirstRunWizard.SilentLocalServerAsync(silent, probe, AllyRoles.General, null, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("ollama needs no key, but nothing answers at http://127.0.0.1:9/.", reason);
+        Assert.Null(await FirstRunWizard.SilentLocalServerAsync(listening, probe, AllyRoles.General, null, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Null(await FirstRunWizard.SilentLocalServerAsync(keyed, new TestProviderProbe(new InvalidOperationException("never asked")), AllyRoles.General, null, cancellationToken: TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Ally_LocalServerSelectedButNotRunning_OffersTheWizardInsteadOfAChatThatCannotAnswer()
+    {
+        // Given ollama selected (it needs no key) with nothing listening at its address, and a terminal
+        using var cli = new CliRunner("""{ "provider": "ollama", "providers": { "ollama": { "base_url": "http://127.0.0.1:9" } } }""");
+        var terminal = new TestTerminal();
+        cli.Overrides = services => services
+            .AddSingleton<IAnsiConsole>(terminal)
+            .AddSingleton<Ally.Host.Terminal.IInterruptSignal>(new TestInterruptSignal());
+        terminal.Keys.Line(string.Empty).End();
+
+        // When ally starts and the user leaves the wizard
+        var (code, _, _) = await cli.RunAsync([], terminal: true);
+
+        // Then it said why and nothing was saved
+        Assert.Equal(2, code);
+        Assert.Contains("ollama needs no key, but nothing answers at http://127.0.0.1:9/. Start it, or set up another provider.", terminal.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("general ›", terminal.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_WithAReason_SaysWhyTheConfiguredProviderCannotBeUsed()
+    {
+        var registry = Registry("""{ "provider": "ollama" }""");
+        var terminal = new TestTerminal();
+        terminal.Keys.Line(string.Empty);
+
+        var saved = await new FirstRunWizard(terminal, registry, new TestProviderProbe()).RunAsync("ollama needs no key, but nothing answers at http://localhost:11434/.", TestContext.Current.CancellationToken);
+
+        Assert.False(saved);
+        Assert.Contains("nothing answers at http://localhost:11434/. Start it, or set up another provider.", terminal.Output, StringComparison.Ordinal);
     }
 
     private ProviderRegistry Registry(string json)

@@ -23,7 +23,10 @@ public sealed class AgentCommandsTests : IDisposable
 
     public AgentCommandsTests()
     {
-        _cli.Overrides = services => services.AddSingleton<IChatClientProvider>(new TestChatClientProvider(_client));
+        // The provider is this in-process fake, so its start-up check answers too (nothing listens at its base_url).
+        _cli.Overrides = services => services
+            .AddSingleton<IChatClientProvider>(new TestChatClientProvider(_client))
+            .AddSingleton<IProviderProbe>(new TestProviderProbe());
     }
 
     public void Dispose() => _cli.Dispose();

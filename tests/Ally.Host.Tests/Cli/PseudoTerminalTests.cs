@@ -87,12 +87,52 @@ public sealed class PseudoTerminalTests : IDisposable
         Assert.Equal("Hello from the loopback.", session.Messages[1].Text);
     }
 
-    private (string Config, string Work) Setup(LoopbackServer server)
+    [Fact]
+    public async Task Ally_ProviderErrorInTheChat_IsPlainSentencesWithoutAStackTraceUnlessVerbose()
+    {
+        if (!File.Exists("/usr/bin/script") || OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // Given a provider that fails with a 500 when asked to, and no retries to wait for
+        await using var server = await LoopbackServer.StartAsync(Respond, TestContext.Current.CancellationToken);
+        var (config, work) = Setup(server, """ "router": { "max_retries": 0 }, """);
+
+        // When the chat meets the error, then goes on
+        await using (var ally = AllyProcess.Start(config, work))
+        {
+            await ally.WaitForAsync("general ›");
+            await ally.TypeAsync("fail please\r");
+            await ally.WaitForAsync("Details are in the log");
+            await ally.TypeAsync("hello after the error\r");
+            await ally.WaitForAsync("out tokens · $");
+            await ally.TypeAsync("/exit\r");
+            Assert.Equal(0, await ally.ExitAsync());
+
+            // Then the user reads sentences, not a log line with the exception and its stack trace
+            Assert.Contains("the upstream model crashed", ally.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", ally.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("ProviderException", ally.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("fail: ", ally.Output, StringComparison.Ordinal);
+        }
+
+        // And --verbose shows the details on the console as well
+        await using var verbose = AllyProcess.Start(config, work, "--verbose");
+        await verbose.WaitForAsync("general ›");
+        await verbose.TypeAsync("fail please\r");
+        await verbose.WaitForAsync("Details are in the log");
+        await verbose.TypeAsync("/exit\r");
+        Assert.Equal(0, await verbose.ExitAsync());
+        Assert.Contains("ProviderException", verbose.Output, StringComparison.Ordinal);
+    }
+
+    private (string Config, string Work) Setup(LoopbackServer server, string extraConfig = "")
     {
         var work = _root.Combine("work");
         Directory.CreateDirectory(work);
         _root.Write("config.json", $$"""
-            { "provider": "loop", "providers": { "loop": { "type": "openai-compatible", "base_url": "{{server.BaseAddress}}v1", "default_model": "loop-model" } } }
+            { "provider": "loop", {{extraConfig}} "providers": { "loop": { "type": "openai-compatible", "base_url": "{{server.BaseAddress}}v1", "default_model": "loop-model" } } }
             """);
         _root.Write(".env", $"ALLY_HOME={_root.Combine("data")}\n");
         return (_root.Combine("config.json"), work);
@@ -102,7 +142,11 @@ public sealed class PseudoTerminalTests : IDisposable
     {
         var body = await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted);
         var lastUser = body[body.LastIndexOf("\"role\":\"user\"", StringComparison.Ordinal)..];
-        if (lastUser.Contains("hang please", StringComparison.Ordinal))
+        if (lastUser.Contains("fail please", StringComparison.Ordinal))
+        {
+            await OpenAIWire.WriteJsonAsync(context, """{"error":{"message":"the upstream model crashed","type":"server_error"}}""", 500);
+        }
+        else if (lastUser.Contains("hang please", StringComparison.Ordinal))
         {
             await OpenAIWire.WriteSseAsync(context, [$"data: {OpenAIWire.Chunk("""{"role":"assistant","content":"Starting to"}""")}\n\n"]);
             await Task.Delay(Timeout.Infinite, context.RequestAborted);

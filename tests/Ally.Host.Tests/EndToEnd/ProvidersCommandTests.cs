@@ -51,6 +51,47 @@ public sealed class ProvidersCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ProvidersJson_HasExactlyTheDocumentedShape()
+    {
+        _folder.AddFolder("TestPlugins.Echo");
+        _folder.WriteConfig("{}");
+
+        var result = await AllyProcess.RunAsync(_folder.Root, ["providers", "--json"], cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.StandardOutput);
+        Assert.Equal(["providers", "warnings"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        string[] keys = ["name", "source", "path", "default_model", "required_env_vars", "missing_env_vars", "status", "message", "overrides_builtin"];
+        foreach (var provider in json.RootElement.GetProperty("providers").EnumerateArray())
+        {
+            Assert.Equal(keys, provider.EnumerateObject().Select(p => p.Name));
+            Assert.Contains(provider.GetProperty("source").GetString(), new[] { "built-in", "plugin", "config" });
+            Assert.Contains(provider.GetProperty("status").GetString(), new[] { "ready", "missing-env", "invalid" });
+            Assert.Equal(provider.GetProperty("source").GetString() == "built-in", provider.GetProperty("path").ValueKind == JsonValueKind.Null);
+        }
+    }
+
+    [Fact]
+    public async Task Providers_SelectedProviderNotInstalled_IsListedAsAWarning()
+    {
+        // Given a config.json whose provider and one role's provider are not installed
+        _folder.WriteConfig("""{ "provider": "nope", "provider_per_model": { "code_gen": "missing-too", "general": null } }""");
+
+        // When the user asks what is installed
+        var text = await AllyProcess.RunAsync(_folder.Root, ["providers"], cancellationToken: TestContext.Current.CancellationToken);
+        var json = await AllyProcess.RunAsync(_folder.Root, ["providers", "--json"], cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then the listing still works and says which selections name no installed provider
+        Assert.Equal(0, text.ExitCode);
+        Assert.Contains("config.json: 'provider' is 'nope', which is not installed", text.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("'provider_per_model.code_gen' is 'missing-too'", text.StandardOutput, StringComparison.Ordinal);
+        using var document = JsonDocument.Parse(json.StandardOutput);
+        var warnings = document.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+        Assert.Contains(warnings, w => w.Contains("'provider' is 'nope', which is not installed", StringComparison.Ordinal));
+        Assert.Equal(2, warnings.Count(w => w.Contains("which is not installed", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Providers_PluginsOption_OverridesConfiguredFolder()
     {
         // Given a plugin in a folder that config.json does not name

@@ -138,6 +138,7 @@ public sealed class PluginLoaderTests : IDisposable
         var warning = Assert.Single(catalog.Warnings);
         Assert.Contains("TestPlugins.Throwing.dll", warning.Message, StringComparison.Ordinal);
         Assert.Contains("always fails to start", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("remove it from the plugins folder", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -200,6 +201,63 @@ public sealed class PluginLoaderTests : IDisposable
         var catalog = Load();
 
         Assert.Contains("dotnet build", Assert.Single(catalog.Warnings).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_SingleFileLayoutWithItsDependencyBeside_FindsThePluginOnly()
+    {
+        // Given plugins/TestPlugins.NeedsDependency.dll with the DLL it needs beside it, at the top level
+        var output = TestPluginFolder.BuildOutput("TestPlugins.NeedsDependency");
+        File.Copy(Path.Combine(output, "TestPlugins.NeedsDependency.dll"), Path.Combine(_folder.Plugins, "TestPlugins.NeedsDependency.dll"));
+        File.Copy(Path.Combine(output, "TestPlugins.Dependency.dll"), Path.Combine(_folder.Plugins, "TestPlugins.Dependency.dll"));
+
+        // When the folder is loaded
+        var catalog = Load();
+
+        // Then the plugin works and its dependency is neither a plugin nor a warning
+        var plugin = Assert.Single(catalog.Plugins);
+        Assert.Equal("hello from a dependency", plugin.Plugin.DefaultModel);
+        Assert.Empty(catalog.Warnings);
+    }
+
+    [Fact]
+    public void Load_EveryFailure_WarningNamesTheFileAndSaysWhatToDo()
+    {
+        // Given one plugins folder holding every kind of broken plugin
+        File.WriteAllText(Path.Combine(_folder.Plugins, "Broken.dll"), "this is not a PE file");
+        _folder.AddFolder("TestPlugins.Throwing");
+        _folder.AddFolder("TestPlugins.Incompatible");
+        _folder.AddFolder("TestPlugins.NoProvider");
+        File.Delete(Path.Combine(_folder.AddFolder("TestPlugins.NeedsDependency"), "TestPlugins.Dependency.dll"));
+        File.Copy(Path.Combine(TestPluginFolder.BuildOutput("TestPlugins.JsonNew"), "Newtonsoft.Json.dll"), Path.Combine(_folder.Plugins, "Newtonsoft.Json.dll"));
+        _folder.AddFolder("TestPlugins.DuplicateA");
+        _folder.AddFolder("TestPlugins.DuplicateB");
+        Directory.CreateDirectory(Path.Combine(_folder.Plugins, "Misnamed"));
+        File.Copy(Path.Combine(TestPluginFolder.BuildOutput("TestPlugins.Echo"), "TestPlugins.Echo.dll"), Path.Combine(_folder.Plugins, "Misnamed", "Other.dll"));
+
+        // When it is loaded
+        var catalog = Load();
+
+        // Then there is one warning per broken file, each naming it and saying what to do
+        Assert.Equal(8, catalog.Warnings.Count);
+        string[] remedies = ["remove", "rebuild", "build", "put ", "rename", "fix"];
+        foreach (var warning in catalog.Warnings)
+        {
+            Assert.Contains(warning.Path, warning.Message, StringComparison.Ordinal);
+            Assert.StartsWith("plugins", warning.Path, StringComparison.Ordinal);
+            Assert.True(remedies.Any(r => warning.Message.Contains(r, StringComparison.OrdinalIgnoreCase)), $"no remedy in: {warning.Message}");
+        }
+    }
+
+    [Theory]
+    [InlineData("1.0.0.0", "1.0.0.0", true)]
+    [InlineData("1.0.0.0", "1.2.0.0", true)]
+    [InlineData("1.3.0.0", "1.2.0.0", false)]
+    [InlineData("2.0.0.0", "1.0.0.0", false)]
+    [InlineData("0.9.0.0", "1.0.0.0", false)]
+    public void IsCompatible_SameMajorAndNotNewer_Only(string plugin, string host, bool compatible)
+    {
+        Assert.Equal(compatible, PluginLoader.IsCompatible(Version.Parse(plugin), Version.Parse(host)));
     }
 
     [Fact]

@@ -31,6 +31,28 @@ public sealed class SearchToolsTests : IDisposable
     }
 
     [Fact]
+    public void FindFiles_LinksAndParentPatterns_NeverListFilesOutside()
+    {
+        // Given a folder outside the working folder, a link to it, a link to one of its files, and a link that loops
+        using var outside = new TempFolder();
+        var secret = outside.Write("secret.txt", "outside\n");
+        Directory.CreateSymbolicLink(_work.Combine("escape"), outside.Path);
+        File.CreateSymbolicLink(_work.Combine("src", "leak.cs"), secret);
+        Directory.CreateSymbolicLink(_work.Combine("src", "loop"), _work.Path);
+
+        // When files are looked for everywhere, through the link, and above the working folder
+        var everything = _search.FindFiles("**/*");
+        var throughLink = _search.FindFiles("escape/**/*");
+        var above = _search.FindFiles("../**/*");
+
+        // Then only the working folder's own files are listed, and the looping link ends
+        Assert.Equal("docs/readme.md\nsrc/a.cs\nsrc/deep/b.cs\n", everything);
+        Assert.StartsWith("No files match", throughLink, StringComparison.Ordinal);
+        Assert.StartsWith("No files match", above, StringComparison.Ordinal);
+        Assert.StartsWith("No matches", _search.SearchText("outside"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FindFiles_NoMatch_SaysSo()
     {
         // When / Then

@@ -42,5 +42,16 @@ public sealed class ToolSettingsTests : IDisposable
         Assert.Contains("'tools.max_iterations' is 0; allowed: 1 to 1000", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void From_AllowNamesAToolThatDoesNotExist_NamesItAndListsTheTools()
+    {
+        // When a typo would otherwise leave a tool asking every time without a word
+        var error = Assert.Throws<ConfigException>(() => ToolSettings.From(Load("""{ "tools": { "allow": ["read_file", "readfile"] } }""")));
+
+        // Then
+        Assert.Contains("'tools.allow' names 'readfile', which is not a tool", error.Message, StringComparison.Ordinal);
+        Assert.Contains("write_file", error.Message, StringComparison.Ordinal);
+    }
+
     private AllyConfig Load(string json) => ConfigLoader.Load(_folder.Write("config.json", json), currentDirectory: _folder.Path);
 }
