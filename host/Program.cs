@@ -40,24 +40,18 @@ internal static class Program
         var fileLogs = new FileLoggerProvider(Path.Combine(dataDirectory, "logs"), TimeProvider.System, global.Verbose ? LogLevel.Trace : LogLevel.Debug);
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var redaction = new LogRedaction();
+        fileLogs.Redact = redaction.Apply;
         builder.Logging.ClearProviders()
             .SetMinimumLevel(LogLevel.Trace)
-            .AddProvider(fileLogs);
-        if (global.Verbose)
-        {
-            builder.Logging
-                .AddSimpleConsole(o => o.SingleLine = true)
-                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
-                .AddFilter<ConsoleLoggerProvider>(null, LogLevel.Debug);
-        }
-        else
+            .AddProvider(fileLogs)
+            .AddConsole(o => (o.FormatterName, o.LogToStandardErrorThreshold) = (ConsoleLineFormatter.FormatterName, LogLevel.Trace))
+            .AddConsoleFormatter<ConsoleLineFormatter, ConsoleLineFormatterOptions>(o => o.Verbose = global.Verbose)
+            .AddFilter<ConsoleLoggerProvider>(null, global.Verbose ? LogLevel.Debug : LogLevel.Warning);
+        if (!global.Verbose)
         {
             // Short lines only; the details are in the log file. The chat shows its own failures in plain sentences.
-            builder.Logging
-                .AddConsole(o => (o.FormatterName, o.LogToStandardErrorThreshold) = (ShortConsoleFormatter.FormatterName, LogLevel.Trace))
-                .AddConsoleFormatter<ShortConsoleFormatter, ConsoleFormatterOptions>()
-                .AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning)
-                .AddFilter<ConsoleLoggerProvider>(AgentComposition.LogCategory, LogLevel.None);
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(AgentComposition.LogCategory, LogLevel.None);
         }
 
         builder.Services
@@ -72,6 +66,7 @@ internal static class Program
                 environment,
                 sp.GetRequiredService<ProviderRegistry>().Entries.SelectMany(e => e.Plugin.RequiredEnvVars.Concat(e.Definition?.KeyVariables ?? []))))
             .AddSingleton(fileLogs)
+            .AddSingleton(redaction)
 
             // Providers
             .AddSingleton<ProviderRegistry>()
@@ -104,7 +99,7 @@ internal static class Program
         var host = builder.Build();
 
         // Resolved now, not from inside a log call: building it loads the plugins, which log.
-        fileLogs.Redact = host.Services.GetRequiredService<SecretRedactor>().Redact;
+        redaction.Redact = host.Services.GetRequiredService<SecretRedactor>().Redact;
         foreach (var warning in envWarnings)
         {
             streams.Error.WriteLine($"warning: {warning}");
