@@ -106,6 +106,8 @@ if (args.Contains("--alloc-profile"))
         Out(string.Create(CultureInfo.InvariantCulture, $"gateway {bytes / (double)through.LatenciesMs.Length,8:0} B/req  {type}"));
     }
 
+    Out(string.Create(CultureInfo.InvariantCulture, $"whole process per request: direct {direct.AllocatedBytesPerRequest:0} B, gateway {through.AllocatedBytesPerRequest:0} B, added {through.AllocatedBytesPerRequest - direct.AllocatedBytesPerRequest:0} B ({through.RequestsPerSecond:0} gateway req/s at concurrency 1)"));
+
     return;
 }
 

@@ -61,7 +61,9 @@ internal sealed class ChatCompletionsEndpoint
 
             resolved = _resolver.Resolve(request.Model);
             call.Resolved = resolved;
-            client = _clients.Create(resolved.Provider, resolved.Model);
+            // The client key's name (key1, key2… or local, never the key) is the router's session: usage records say
+            // which client made each call, and budget.session_usd caps each client.
+            client = _clients.Create(resolved.Provider, resolved.Model, GatewayAuth.ClientKeyName(context));
         }
         catch (GatewayException exception)
         {
@@ -80,10 +82,6 @@ internal sealed class ChatCompletionsEndpoint
         }
 
         request.Options.ModelId = resolved.Model;
-
-        // The client key's name (key1, key2… or local, never the key) is the router's session: usage records say
-        // which client made each call, and budget.session_usd caps each client.
-        (request.Options.AdditionalProperties ??= [])[RouterAttempts.SessionKey] = GatewayAuth.ClientKeyName(context);
         if (!request.Stream)
         {
             await CompleteAsync(call, client, request);

@@ -3,11 +3,19 @@ using Microsoft.Extensions.Logging;
 namespace Ally.Host.Gateway;
 
 /// <summary>
-/// The host's logger factory, minus Kestrel's "unhandled exception" entry for a <see cref="StreamCutException"/>:
-/// cutting a failed stream is deliberate and already logged by the gateway.
+/// The host's logger factory as the gateway's web server sees it: ASP.NET Core's and Kestrel's own entries only from
+/// <see cref="LogLevel.Warning"/> up, and without Kestrel's "unhandled exception" entry for a
+/// <see cref="StreamCutException"/> (cutting a failed stream is deliberate and already logged by the gateway).
 /// </summary>
+/// <remarks>
+/// Below Warning the framework writes several entries per request (connection started and stopped, request starting
+/// and finished, endpoint matched and executed). <c>ally serve</c>'s file log takes Debug, and writing those lines
+/// through its lock for every request cost more than the gateway's own work; the gateway logs its failures itself.
+/// </remarks>
 internal sealed class GatewayLoggerFactory : ILoggerFactory
 {
+    private const string FrameworkPrefix = "Microsoft.AspNetCore";
+
     private readonly ILoggerFactory _inner;
 
     public GatewayLoggerFactory(ILoggerFactory inner)
@@ -18,7 +26,7 @@ internal sealed class GatewayLoggerFactory : ILoggerFactory
     public ILogger CreateLogger(string categoryName)
     {
         var logger = _inner.CreateLogger(categoryName);
-        return categoryName.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) ? new CutFilter(logger) : logger;
+        return categoryName.StartsWith(FrameworkPrefix, StringComparison.Ordinal) ? new FrameworkFilter(logger) : logger;
     }
 
     public void AddProvider(ILoggerProvider provider) => _inner.AddProvider(provider);
@@ -28,16 +36,16 @@ internal sealed class GatewayLoggerFactory : ILoggerFactory
     {
     }
 
-    private sealed class CutFilter(ILogger inner) : ILogger
+    private sealed class FrameworkFilter(ILogger inner) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => inner.BeginScope(state);
 
-        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && inner.IsEnabled(logLevel);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (exception is StreamCutException)
+            if (logLevel < LogLevel.Warning || exception is StreamCutException)
             {
                 return;
             }
