@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ally.Host.Gateway;
 
@@ -11,10 +12,14 @@ namespace Ally.Host.Gateway;
 /// Below Warning the framework writes several entries per request (connection started and stopped, request starting
 /// and finished, endpoint matched and executed). <c>ally serve</c>'s file log takes Debug, and writing those lines
 /// through its lock for every request cost more than the gateway's own work; the gateway logs its failures itself.
+/// Hosting's diagnostics logger is silenced whole: while it is on at any level, ASP.NET Core starts an
+/// <c>Activity</c> and a log scope for every request (HostingApplicationDiagnostics.BeginRequest), and it logs
+/// nothing else the gateway does not report itself (start-up failures reach <see cref="GatewayHost"/> as exceptions).
 /// </remarks>
 internal sealed class GatewayLoggerFactory : ILoggerFactory
 {
     private const string FrameworkPrefix = "Microsoft.AspNetCore";
+    private const string HostingDiagnostics = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
     private readonly ILoggerFactory _inner;
 
@@ -25,6 +30,11 @@ internal sealed class GatewayLoggerFactory : ILoggerFactory
 
     public ILogger CreateLogger(string categoryName)
     {
+        if (categoryName == HostingDiagnostics)
+        {
+            return NullLogger.Instance;
+        }
+
         var logger = _inner.CreateLogger(categoryName);
         return categoryName.StartsWith(FrameworkPrefix, StringComparison.Ordinal) ? new FrameworkFilter(logger) : logger;
     }
@@ -38,8 +48,9 @@ internal sealed class GatewayLoggerFactory : ILoggerFactory
 
     private sealed class FrameworkFilter(ILogger inner) : ILogger
     {
+        // No scopes: Kestrel opens one per connection, and Ally's loggers do not show them.
         public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => inner.BeginScope(state);
+            where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && inner.IsEnabled(logLevel);
 

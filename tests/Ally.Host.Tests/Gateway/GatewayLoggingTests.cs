@@ -6,6 +6,9 @@ namespace Ally.Host.Tests.Gateway;
 
 public sealed class GatewayLoggingTests
 {
+    // Recorded for BeginScope calls, which have no level of their own.
+    private const LogLevel ScopeEntry = (LogLevel)(-1);
+
     [Fact]
     public async Task ChatCompletions_FrameworkEntriesBelowWarning_AreNotLoggedButTheGatewaysFailuresAre()
     {
@@ -32,10 +35,11 @@ public sealed class GatewayLoggingTests
         using var refused = await gateway.Http.PostAsync("v1/chat/completions", new StringContent(Body.Replace("Hi", "fail", StringComparison.Ordinal), Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
 
         // Then ASP.NET Core's per-request entries (request starting and finished, endpoint matched, connection
-        // started) are gone, while the gateway's own warning about the failure is there
+        // started) and hosting's per-request log scope are gone, while the gateway's own warning about the failure is there
         Assert.Equal(System.Net.HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.DoesNotContain(entries, e => e.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) && e.Level < LogLevel.Warning);
+        Assert.DoesNotContain(entries, e => e.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) && e.Level == ScopeEntry);
         Assert.Contains(entries, e => e.Category == typeof(Host.Gateway.ChatCompletionsEndpoint).FullName && e.Level == LogLevel.Warning);
     }
 
@@ -51,7 +55,11 @@ public sealed class GatewayLoggingTests
     private sealed class RecordingLogger(string category, ConcurrentQueue<(string Category, LogLevel Level)> entries) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
+            where TState : notnull
+        {
+            entries.Enqueue((category, ScopeEntry));
+            return null;
+        }
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
