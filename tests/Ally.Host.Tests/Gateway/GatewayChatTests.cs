@@ -66,6 +66,17 @@ public sealed class GatewayChatTests
     }
 
     [Fact]
+    public void NewId_ManyAnswers_AreDistinctChatcmplIdsOf32HexDigits()
+    {
+        // When
+        var ids = Enumerable.Range(0, 1000).Select(_ => Host.Gateway.CompletionHeader.NewId()).ToList();
+
+        // Then
+        Assert.All(ids, id => Assert.Matches("^chatcmpl-[0-9a-f]{32}$", id));
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
     public async Task CompleteChat_Usage_ReportsCachedAndReasoningTokens()
     {
         // Given
