@@ -47,6 +47,9 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public RouterFactory Routers { get; }
 
+    /// <summary>Gets the provider clients the router uses, cached per provider and model.</summary>
+    public ProviderClientCache Clients => _clients;
+
     /// <summary>Gets the usage store the router records the gateway's calls in.</summary>
     public UsageStore Usage { get; }
 
