@@ -6,15 +6,18 @@ using System.Text.Json.Nodes;
 using Ally.Bench.Gateway;
 using Ally.Host.Configuration;
 using Ally.Host.Gateway;
+using Ally.Host.Logging;
 using Ally.Host.Plugins;
 using Ally.Host.Pricing;
 using Ally.Host.Providers;
 using Ally.Host.Routing;
 using Ally.Host.Usage;
+using Microsoft.Extensions.Logging;
 
 // Usage: dotnet run -c Release --project bench/Ally.Bench.Gateway [-- --seconds 5 --concurrency 1,16,64]
 var seconds = 5.0;
 var recordUsage = !args.Contains("--no-usage");
+var fileLog = !args.Contains("--no-log");
 var viaRouter = !args.Contains("--no-router");
 int[] levels = [1, 16, 64];
 TimeSpan[] delays = [TimeSpan.Zero, TimeSpan.FromMilliseconds(20)];
@@ -75,8 +78,19 @@ using var clients = new ProviderClientCache(registry);
 var routing = RoutingConfig.Parse(loaded.Root, loaded.DisplayPath);
 using var routers = new RouterFactory(clients, routing, PriceTable.Create(routing.Pricing), recordUsage ? usage : null, TimeProvider.System);
 IGatewayClientFactory gatewayClients = viaRouter ? new RouterClientFactory(routers) : new DirectClientFactory(clients);
+
+// Logging as `ally serve` has it: everything from Debug up goes to the daily file in the data folder (--no-log: none).
+using var fileLogs = new FileLoggerProvider(Path.Combine(directory, "logs"), TimeProvider.System, LogLevel.Debug);
+using var loggers = LoggerFactory.Create(logging =>
+{
+    logging.SetMinimumLevel(LogLevel.Trace);
+    if (fileLog)
+    {
+        logging.AddProvider(fileLogs);
+    }
+});
 await using var gateway = await GatewayHost.StartAsync(
-    new GatewayServices { Registry = registry, Redactor = new SecretRedactor(values.Values), Clients = gatewayClients, Usage = usage },
+    new GatewayServices { Registry = registry, Redactor = new SecretRedactor(values.Values), Clients = gatewayClients, Usage = usage, LoggerFactory = loggers },
     GatewayOptions.Read(loaded, environment));
 
 var directUrl = new Uri(upstream.BaseAddress, "v1/chat/completions");
@@ -106,6 +120,8 @@ if (args.Contains("--alloc-profile"))
         Out(string.Create(CultureInfo.InvariantCulture, $"gateway {bytes / (double)through.LatenciesMs.Length,8:0} B/req  {type}"));
     }
 
+    Out(string.Create(CultureInfo.InvariantCulture, $"whole process per request: direct {direct.AllocatedBytesPerRequest:0} B, gateway {through.AllocatedBytesPerRequest:0} B, added {through.AllocatedBytesPerRequest - direct.AllocatedBytesPerRequest:0} B ({through.RequestsPerSecond:0} gateway req/s at concurrency 1)"));
+
     return;
 }
 
@@ -115,7 +131,7 @@ using var process = Process.GetCurrentProcess();
 process.Refresh();
 var idleWorkingSet = process.WorkingSet64;
 
-Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores, workstation non-concurrent GC, {seconds:0.#} s per run)");
+Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores, workstation non-concurrent GC, {seconds:0.#} s per run; gateway path: {(viaRouter ? "router" : "provider client, no router")}{(viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty)}{(fileLog ? ", file log at Debug" : ", no log")})");
 Line();
 foreach (var delay in delays)
 {

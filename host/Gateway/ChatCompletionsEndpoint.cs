@@ -61,7 +61,9 @@ internal sealed class ChatCompletionsEndpoint
 
             resolved = _resolver.Resolve(request.Model);
             call.Resolved = resolved;
-            client = _clients.Create(resolved.Provider, resolved.Model);
+            // The client key's name (key1, key2… or local, never the key) is the router's session: usage records say
+            // which client made each call, and budget.session_usd caps each client.
+            client = _clients.Create(resolved.Provider, resolved.Model, GatewayAuth.ClientKeyName(context));
         }
         catch (GatewayException exception)
         {
@@ -80,10 +82,6 @@ internal sealed class ChatCompletionsEndpoint
         }
 
         request.Options.ModelId = resolved.Model;
-
-        // The client key's name (key1, key2… or local, never the key) is the router's session: usage records say
-        // which client made each call, and budget.session_usd caps each client.
-        (request.Options.AdditionalProperties ??= [])[RouterAttempts.SessionKey] = GatewayAuth.ClientKeyName(context);
         if (!request.Stream)
         {
             await CompleteAsync(call, client, request);
@@ -162,16 +160,23 @@ internal sealed class ChatCompletionsEndpoint
             sse.Start();
             started = true;
 
+            var unflushed = false;
             while (more)
             {
                 var update = updates.Current;
-                if (WriteUpdate(sse, header, update, call, ref roleSent, ref toolIndex))
+                unflushed |= WriteUpdate(sse, header, update, call, ref roleSent, ref toolIndex);
+                finishReason = update.FinishReason ?? finishReason;
+
+                // Chunks go out before every wait for the provider, never later; pieces that have already arrived
+                // together leave in one write (one system call) instead of one each.
+                var next = updates.MoveNextAsync();
+                if (unflushed && !next.IsCompleted)
                 {
-                    await sse.FlushAsync(cancellationToken);
+                    await FlushWhileReadingAsync(sse, next, cancellationToken);
+                    unflushed = false;
                 }
 
-                finishReason = update.FinishReason ?? finishReason;
-                more = await updates.MoveNextAsync();
+                more = await next;
             }
 
             if (!roleSent)
@@ -214,6 +219,29 @@ internal sealed class ChatCompletionsEndpoint
             {
                 await DisposeQuietlyAsync(updates);
             }
+        }
+    }
+
+    /// <summary>Flushes while the next update is being read; if the flush fails, waits for that read before rethrowing, so that the enumerator is never disposed mid-read.</summary>
+    private static async ValueTask FlushWhileReadingAsync(SseChunkWriter sse, ValueTask<bool> next, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await sse.FlushAsync(cancellationToken);
+        }
+        catch
+        {
+            try
+            {
+                await next;
+            }
+#pragma warning disable CA1031 // the flush's failure is the one to report; the read was only awaited to end it cleanly
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            throw;
         }
     }
 

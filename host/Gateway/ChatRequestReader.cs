@@ -13,6 +13,17 @@ internal static class ChatRequestReader
 {
     private static readonly JsonElement EmptySchema = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement.Clone();
 
+    // The fields read below. JsonProperty.Name allocates a string per property of every request; matching the UTF-8
+    // name against these instead does not.
+    private static readonly string[] Fields =
+    [
+        "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
+        "frequency_penalty", "presence_penalty", "user", "safety_identifier", "tools", "tool_choice", "parallel_tool_calls",
+        "response_format", "reasoning_effort", "n",
+    ];
+
+    private static readonly byte[][] FieldNames = [.. Fields.Select(System.Text.Encoding.UTF8.GetBytes)];
+
     public static GatewayChatRequest Read(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
@@ -29,7 +40,8 @@ internal static class ChatRequestReader
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
-            switch (property.Name)
+            var name = FieldOf(property);
+            switch (name)
             {
                 case "model":
                     model = String(value, "model");
@@ -55,7 +67,7 @@ internal static class ChatRequestReader
                     break;
                 case "max_tokens":
                 case "max_completion_tokens":
-                    options.MaxOutputTokens = Int(value, property.Name) ?? options.MaxOutputTokens;
+                    options.MaxOutputTokens = Int(value, name) ?? options.MaxOutputTokens;
                     break;
                 case "stop":
                     options.StopSequences = ReadStop(value);
@@ -74,7 +86,7 @@ internal static class ChatRequestReader
                 case "user":
                 case "safety_identifier":
                     // Accepted as OpenAI does, but neither forwarded nor recorded: usage records name the client key.
-                    _ = String(value, property.Name);
+                    _ = String(value, name);
                     break;
                 case "tools":
                     options.Tools = ReadTools(value);
@@ -127,44 +139,70 @@ internal static class ChatRequestReader
         var index = 0;
         foreach (var item in value.EnumerateArray())
         {
-            messages.Add(ReadMessage(item, $"messages[{index}]"));
+            messages.Add(ReadMessage(item, index));
             index++;
         }
 
         return messages;
     }
 
-    private static ChatMessage ReadMessage(JsonElement item, string path)
+    private static ChatMessage ReadMessage(JsonElement item, int index)
     {
         if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("role", out var roleElement) || roleElement.ValueKind != JsonValueKind.String)
         {
+            var path = MessagePath(index);
             throw Invalid($"'{path}' must be an object with a 'role'.", path);
         }
 
-        var role = roleElement.GetString();
         item.TryGetProperty("content", out var content);
-        switch (role)
+
+        // Roles compared as UTF-8, so that the common ones cost no string.
+        if (roleElement.ValueEquals("user"u8))
         {
-            // Developer messages are system messages for every protocol but OpenAI's own, which treats them alike.
-            case "system":
-            case "developer":
-                return new ChatMessage(ChatRole.System, ReadText(content, path));
-            case "user":
-                return new ChatMessage(ChatRole.User, ReadUserContents(content, path)) { AuthorName = OptionalString(item, "name") };
-            case "assistant":
-                return ReadAssistant(item, content, path);
-            case "tool":
-                var callId = OptionalString(item, "tool_call_id") ?? throw Invalid($"'{path}.tool_call_id' is required for a tool message.", path + ".tool_call_id");
-                return new ChatMessage(ChatRole.Tool, [new FunctionResultContent(callId, ReadText(content, path))]);
-            default:
-                throw Invalid($"'{path}.role' is '{role}'; allowed: system, developer, user, assistant, tool.", path + ".role");
+            return new ChatMessage(ChatRole.User, ReadUserContents(content, index)) { AuthorName = OptionalString(item, "name") };
         }
+
+        // Developer messages are system messages for every protocol but OpenAI's own, which treats them alike.
+        if (roleElement.ValueEquals("system"u8) || roleElement.ValueEquals("developer"u8))
+        {
+            return new ChatMessage(ChatRole.System, ReadText(content, index));
+        }
+
+        if (roleElement.ValueEquals("assistant"u8))
+        {
+            return ReadAssistant(item, content, index);
+        }
+
+        if (roleElement.ValueEquals("tool"u8))
+        {
+            var callId = OptionalString(item, "tool_call_id") ?? throw Invalid($"'{MessagePath(index)}.tool_call_id' is required for a tool message.", MessagePath(index) + ".tool_call_id");
+            return new ChatMessage(ChatRole.Tool, [new FunctionResultContent(callId, ReadText(content, index))]);
+        }
+
+        throw Invalid($"'{MessagePath(index)}.role' is '{roleElement.GetString()}'; allowed: system, developer, user, assistant, tool.", MessagePath(index) + ".role");
     }
 
-    private static ChatMessage ReadAssistant(JsonElement item, JsonElement content, string path)
+    /// <summary>Names a message in error messages; built only when there is an error to report.</summary>
+    private static string MessagePath(int index) => $"messages[{index}]";
+
+    private static string? FieldOf(JsonProperty property)
     {
+        for (var i = 0; i < FieldNames.Length; i++)
+        {
+            if (property.NameEquals(FieldNames[i]))
+            {
+                return Fields[i];
+            }
+        }
+
+        return null;
+    }
+
+    private static ChatMessage ReadAssistant(JsonElement item, JsonElement content, int messageIndex)
+    {
+        var path = MessagePath(messageIndex);
         var contents = new List<AIContent>();
-        var text = content.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? string.Empty : ReadText(content, path);
+        var text = content.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? string.Empty : ReadText(content, messageIndex);
         if (text.Length > 0)
         {
             contents.Add(new TextContent(text));
@@ -219,7 +257,7 @@ internal static class ChatRequestReader
         }
     }
 
-    private static List<AIContent> ReadUserContents(JsonElement content, string path)
+    private static List<AIContent> ReadUserContents(JsonElement content, int messageIndex)
     {
         if (content.ValueKind == JsonValueKind.String)
         {
@@ -228,6 +266,7 @@ internal static class ChatRequestReader
 
         if (content.ValueKind != JsonValueKind.Array)
         {
+            var path = MessagePath(messageIndex);
             throw Invalid($"'{path}.content' must be a string or an array of parts.", path + ".content");
         }
 
@@ -235,13 +274,17 @@ internal static class ChatRequestReader
         var index = 0;
         foreach (var part in content.EnumerateArray())
         {
-            var partPath = $"{path}.content[{index++}]";
+            var partIndex = index++;
+            if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var typeElement) && typeElement.ValueEquals("text"u8))
+            {
+                contents.Add(new TextContent(OptionalString(part, "text") ?? string.Empty));
+                continue;
+            }
+
+            var partPath = $"{MessagePath(messageIndex)}.content[{partIndex}]";
             var type = part.ValueKind == JsonValueKind.Object ? OptionalString(part, "type") : null;
             switch (type)
             {
-                case "text":
-                    contents.Add(new TextContent(OptionalString(part, "text") ?? string.Empty));
-                    break;
                 case "image_url":
                     var url = part.TryGetProperty("image_url", out var image) && image.ValueKind == JsonValueKind.Object ? OptionalString(image, "url")
                         : part.TryGetProperty("image_url", out image) && image.ValueKind == JsonValueKind.String ? image.GetString()
@@ -286,7 +329,7 @@ internal static class ChatRequestReader
             : throw Invalid($"'{path}' must be an http(s) URL or a data: URI.", path);
     }
 
-    private static string ReadText(JsonElement content, string path)
+    private static string ReadText(JsonElement content, int messageIndex)
     {
         switch (content.ValueKind)
         {
@@ -311,6 +354,7 @@ internal static class ChatRequestReader
 
                 return string.Concat(parts);
             default:
+                var path = MessagePath(messageIndex);
                 throw Invalid($"'{path}.content' must be a string or an array of text parts.", path + ".content");
         }
     }

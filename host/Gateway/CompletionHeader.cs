@@ -6,9 +6,13 @@ namespace Ally.Host.Gateway;
 /// <param name="Model">The model as <c>provider/model</c>.</param>
 internal readonly record struct CompletionHeader(string Id, long Created, string Model)
 {
-    public static string NewId() => string.Create(41, Guid.NewGuid(), static (span, guid) =>
+    // The id only has to be unique, not unguessable: Random.Shared costs no system call, where Guid.NewGuid asks the
+    // kernel for random bytes on every answer (half a percent of the gateway's CPU in a profile).
+    public static string NewId() => string.Create(41, 0, static (span, _) =>
     {
         "chatcmpl-".CopyTo(span);
-        guid.TryFormat(span[9..], out _, "N");
+        Span<byte> bytes = stackalloc byte[16];
+        Random.Shared.NextBytes(bytes);
+        Convert.TryToHexStringLower(bytes, span[9..], out _);
     });
 }

@@ -16,10 +16,9 @@ namespace Ally.Host.Gateway;
 internal sealed class GatewayAuth
 {
     private const string LocalClient = "local";
-    private static readonly object ClientKeyItem = new();
 
     private readonly byte[][] _clientKeyHashes;
-    private readonly string[] _clientKeyNames;
+    private readonly ClientKey[] _clientKeys;
     private readonly byte[]? _adminKeyHash;
 
     public GatewayAuth(GatewayOptions options)
@@ -29,13 +28,12 @@ internal sealed class GatewayAuth
         // Keys are kept only as SHA-256 digests: comparing digests of equal length in constant time reveals neither
         // a key's content nor its length.
         _clientKeyHashes = [.. options.ClientKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k)))];
-        _clientKeyNames = [.. options.ClientKeys.Select((_, i) => $"key{i + 1}")];
+        _clientKeys = [.. options.ClientKeys.Select((_, i) => new ClientKey($"key{i + 1}"))];
         _adminKeyHash = options.AdminKey is { } admin ? SHA256.HashData(Encoding.UTF8.GetBytes(admin)) : null;
     }
 
     /// <summary>Gets the name of the client key a request used (<c>key1</c>…), or <c>local</c> when none is needed.</summary>
-    public static string ClientKeyName(HttpContext context) =>
-        context.Items.TryGetValue(ClientKeyItem, out var name) && name is string text ? text : LocalClient;
+    public static string ClientKeyName(HttpContext context) => context.Features.Get<ClientKey>()?.Name ?? LocalClient;
 
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -57,7 +55,7 @@ internal sealed class GatewayAuth
                     return GatewayJson.WriteErrorAsync(context, GatewayErrors.InvalidKey);
                 }
 
-                context.Items[ClientKeyItem] = _clientKeyNames[index];
+                context.Features.Set(_clientKeys[index]);
             }
         }
         else if (path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))

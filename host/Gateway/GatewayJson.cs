@@ -16,9 +16,13 @@ internal static class GatewayJson
 
     private const string JsonContentType = "application/json";
 
-    // One buffer per thread, used only between an await and the next: the body is written and copied synchronously.
+    // One buffer and writer per thread, used only between an await and the next: the body is written and copied
+    // synchronously.
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _threadBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _threadWriter;
 
     /// <summary>
     /// Writes a JSON body with <paramref name="write"/>, with a Content-Length: the body is built in a per-thread
@@ -85,8 +89,26 @@ internal static class GatewayJson
 
     private static void WriteBody<TState>(IBufferWriter<byte> output, TState state, Action<Utf8JsonWriter, TState> write)
     {
-        using var writer = new Utf8JsonWriter(output, WriterOptions);
-        write(writer, state);
-        writer.Flush();
+        var writer = _threadWriter;
+        if (writer is null)
+        {
+            _threadWriter = writer = new Utf8JsonWriter(output, WriterOptions);
+        }
+        else
+        {
+            writer.Reset(output);
+        }
+
+        try
+        {
+            write(writer, state);
+            writer.Flush();
+        }
+        catch
+        {
+            // A writer left mid-document must not be reused.
+            _threadWriter = null;
+            throw;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -19,7 +20,10 @@ internal sealed partial class PriceTable
 
     private static readonly Lazy<PriceTable> BuiltInTable = new(LoadBuiltIn);
 
+    private const int MaxRemembered = 4096;
+
     private readonly FrozenDictionary<string, PriceEntry> _entries;
+    private readonly ConcurrentDictionary<(string Provider, string? Model), PriceEntry?> _found = new();
 
     public PriceTable(IReadOnlyDictionary<string, PriceEntry> entries, string source, string taken)
     {
@@ -105,6 +109,27 @@ internal sealed partial class PriceTable
     public PriceEntry? Find(string provider, string? model)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+
+        // The router looks up the price of every call, often twice; the search below builds a string per variant
+        // tried. The table is immutable, so answers are remembered, up to a bound that made-up model names sent to
+        // the gateway cannot pass.
+        var key = (provider, model);
+        if (_found.TryGetValue(key, out var found))
+        {
+            return found;
+        }
+
+        found = Search(provider, model);
+        if (_found.Count < MaxRemembered)
+        {
+            _found.TryAdd(key, found);
+        }
+
+        return found;
+    }
+
+    private PriceEntry? Search(string provider, string? model)
+    {
         var p = NormaliseProvider(provider);
         if (string.IsNullOrWhiteSpace(model))
         {
@@ -132,7 +157,7 @@ internal sealed partial class PriceTable
             var vendor = NormaliseProvider(m[..slash]);
             if (vendor != p && FirstPartyProviders.Contains(vendor))
             {
-                return Find(vendor, m[(slash + 1)..]);
+                return Search(vendor, m[(slash + 1)..]);
             }
 
             return null;

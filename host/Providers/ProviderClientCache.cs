@@ -12,6 +12,11 @@ namespace Ally.Host.Providers;
 /// </summary>
 internal sealed class ProviderClientCache : IProviderClientSource, IDisposable
 {
+    // The gateway passes on whatever model its clients name, so the cache is bounded: past this many clients a new
+    // model gets a client for the call only (clients hold no resources of their own), and made-up model names cannot
+    // grow the process without limit.
+    private const int MaxCached = 256;
+
     private readonly ProviderRegistry _registry;
     private readonly ConcurrentDictionary<(string Provider, string? Model), CachedClient> _clients = new();
 
@@ -29,7 +34,10 @@ internal sealed class ProviderClientCache : IProviderClientSource, IDisposable
             // Clients replaced here may still serve calls in flight; they hold no resources of their own (the
             // connection pool is shared), so they are left to the garbage collector rather than disposed under a caller.
             cached = new CachedClient(entry, new Lazy<IChatClient>(() => _registry.CreateClient(entry.Name, model)));
-            cached = _clients.AddOrUpdate(key, cached, (_, existing) => ReferenceEquals(existing.Entry, entry) ? existing : cached);
+            if (_clients.Count < MaxCached || _clients.ContainsKey(key))
+            {
+                cached = _clients.AddOrUpdate(key, cached, (_, existing) => ReferenceEquals(existing.Entry, entry) ? existing : cached);
+            }
         }
 
         try
@@ -43,6 +51,9 @@ internal sealed class ProviderClientCache : IProviderClientSource, IDisposable
             throw;
         }
     }
+
+    /// <summary>Gets how many clients are cached.</summary>
+    public int Count => _clients.Count;
 
     public void Dispose()
     {

@@ -36,7 +36,7 @@ internal static partial class HistoryRewriter
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentException.ThrowIfNullOrWhiteSpace(targetProvider);
         var target = PriceTable.NormaliseProvider(targetProvider);
-        if (!messages.Any(m => IsForeign(m, target, defaultSource)))
+        if (!AnyForeign(messages, target, defaultSource))
         {
             return messages;
         }
@@ -98,6 +98,20 @@ internal static partial class HistoryRewriter
         }
 
         return output;
+    }
+
+    // A loop rather than Any with a lambda: this runs for every routed call, and the closure would be allocated each time.
+    private static bool AnyForeign(IReadOnlyList<ChatMessage> messages, string target, string? defaultSource)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (IsForeign(messages[i], target, defaultSource))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsForeign(ChatMessage message, string target, string? defaultSource)

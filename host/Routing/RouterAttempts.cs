@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -13,6 +14,12 @@ internal static class RouterAttempts
     public const string CostKey = "ally.cost_usd";
     public const string RoleKey = "ally.role";
     public const string SessionKey = "ally.session_id";
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _threadBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _threadWriter;
 
     /// <summary>Gets the attempts the router attached to a failure, or an empty list.</summary>
     public static IReadOnlyList<RouterAttempt> From(Exception exception)
@@ -57,13 +64,39 @@ internal static class RouterAttempts
 
     public static string ToJson(IEnumerable<RouterAttempt> attempts)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        // Every routed call is recorded with its attempts: one buffer and writer per thread, and the string is the
+        // only allocation (docs/gateway-benchmark.md).
+        var buffer = _threadBuffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var writer = _threadWriter;
+        if (writer is null)
         {
-            WriteJson(writer, attempts);
+            _threadWriter = writer = new Utf8JsonWriter(buffer);
+        }
+        else
+        {
+            writer.Reset(buffer);
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray());
+        try
+        {
+            WriteJson(writer, attempts);
+            writer.Flush();
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        catch
+        {
+            _threadWriter = null;
+            throw;
+        }
+        finally
+        {
+            if (buffer.Capacity > 64 * 1024)
+            {
+                _threadBuffer = null;
+                _threadWriter = null;
+            }
+        }
     }
 
     private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)

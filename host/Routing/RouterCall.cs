@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using Ally.Host.Usage;
 using Microsoft.Extensions.AI;
 
@@ -157,11 +159,14 @@ internal sealed class RouterCall : IDisposable
     private static int EstimateInputTokens(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
     {
         long chars = options?.Instructions?.Length ?? 0;
-        foreach (var message in messages)
+
+        // Index loops: foreach over the IList of contents would box an enumerator per message, on every call.
+        for (var m = 0; m < messages.Count; m++)
         {
-            foreach (var content in message.Contents)
+            var contents = messages[m].Contents;
+            for (var c = 0; c < contents.Count; c++)
             {
-                chars += content switch
+                chars += contents[c] switch
                 {
                     TextContent text => text.Text?.Length ?? 0,
                     TextReasoningContent reasoning => reasoning.Text?.Length ?? 0,
@@ -174,11 +179,19 @@ internal sealed class RouterCall : IDisposable
             }
         }
 
-        foreach (var tool in options?.Tools ?? [])
+        if (options?.Tools is { } tools)
         {
-            chars += tool.Name.Length + tool.Description.Length + (tool is AIFunctionDeclaration f ? f.JsonSchema.GetRawText().Length : 0);
+            for (var t = 0; t < tools.Count; t++)
+            {
+                var tool = tools[t];
+                chars += tool.Name.Length + tool.Description.Length + (tool is AIFunctionDeclaration f ? SchemaLength(f.JsonSchema) : 0);
+            }
         }
 
         return (int)Math.Min(int.MaxValue, (chars + 3) / 4);
     }
+
+    // The schema's UTF-8 length, read in place: GetRawText would copy every tool's schema into a string on every call.
+    private static int SchemaLength(JsonElement schema) =>
+        schema.ValueKind == JsonValueKind.Undefined ? 0 : JsonMarshal.GetRawUtf8Value(schema).Length;
 }

@@ -122,7 +122,7 @@ internal sealed partial class RouterChatClient
     {
         var lease = await AcquireRateLimitAsync(plan, call, context.CancellationToken);
         var started = _timeProvider.GetTimestamp();
-        var attempt = new TimeoutScope(context.CancellationToken, plan.ProviderOptions.Timeout, $"{plan.ConfigPrefix}.timeout_seconds", _timeProvider);
+        var attempt = new TimeoutScope(context.CancellationToken, plan.ProviderOptions.Timeout, plan.TimeoutKey, _timeProvider);
         var piece = new TimeoutScope(attempt.Token, plan.ProviderOptions.FirstTokenTimeout ?? call.Options.FirstTokenTimeout, FirstTokenKey(plan), _timeProvider);
         var stream = new OpenedStream(plan, attempt, piece, lease, started);
         call.Sent = true;

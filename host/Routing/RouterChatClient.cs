@@ -354,7 +354,7 @@ internal sealed partial class RouterChatClient : IChatClient
     {
         using var lease = await AcquireRateLimitAsync(plan, call, context.CancellationToken);
         var started = _timeProvider.GetTimestamp();
-        using var scope = new TimeoutScope(context.CancellationToken, plan.ProviderOptions.Timeout, $"{plan.ConfigPrefix}.timeout_seconds", _timeProvider);
+        using var scope = new TimeoutScope(context.CancellationToken, plan.ProviderOptions.Timeout, plan.TimeoutKey, _timeProvider);
         call.Sent = true;
         try
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Ally.Host.Usage;
 
@@ -32,13 +33,8 @@ internal sealed class UsageStore : IDisposable
     private const string InsertSql = """
         INSERT INTO calls (time_ms, session_id, role, provider, model, input_tokens, output_tokens, total_tokens,
                            cached_tokens, reasoning_tokens, cost_nano_usd, latency_ms, ttft_ms, outcome, attempts)
-        VALUES ($time, $session, $role, $provider, $model, $input, $output, $total,
-                $cached, $reasoning, $cost, $latency, $ttft, $outcome, $attempts)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
         """;
-
-    // In the order Bind sets them.
-    private static readonly string[] InsertParameters =
-        ["$time", "$session", "$role", "$provider", "$model", "$input", "$output", "$total", "$cached", "$reasoning", "$cost", "$latency", "$ttft", "$outcome", "$attempts"];
 
     private readonly string _connectionString;
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(QueueCapacity)
@@ -295,15 +291,6 @@ internal sealed class UsageStore : IDisposable
         }
     }
 
-    private void InsertNow(UsageRecord record)
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        using var command = CreateInsert(connection);
-        Bind(command, record);
-        command.ExecuteNonQuery();
-    }
-
     /// <summary>The one reader of the queue: takes what is queued (up to a batch), inserts it in one transaction, repeats.</summary>
     private async Task DrainAsync()
     {
@@ -364,13 +351,21 @@ internal sealed class UsageStore : IDisposable
                 connection.Open();
             }
 
-            using var transaction = connection.BeginTransaction();
-            using var command = CreateInsert(connection);
-            command.Transaction = transaction;
-            foreach (var record in batch)
+            // BEGIN IMMEDIATE takes the write lock at once, waiting out another process's writer with the busy
+            // timeout, so the inserts inside cannot meet SQLITE_BUSY. They go through SQLite's own statement API:
+            // SqliteCommand would box every number and allocate a binder per parameter and a UTF-8 copy of every
+            // string for each call recorded (docs/gateway-benchmark.md).
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var database = connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(database, InsertSql, out var statement), database);
+            using (statement)
             {
-                Bind(command, record);
-                command.ExecuteNonQuery();
+                foreach (var record in batch)
+                {
+                    Bind(statement, database, record);
+                    Check(raw.sqlite3_step(statement), database, expected: raw.SQLITE_DONE);
+                    raw.sqlite3_reset(statement);
+                }
             }
 
             transaction.Commit();
@@ -386,37 +381,49 @@ internal sealed class UsageStore : IDisposable
         }
     }
 
-    private static SqliteCommand CreateInsert(SqliteConnection connection)
+    private void InsertNow(UsageRecord record)
     {
-        var command = connection.CreateCommand();
-        command.CommandText = InsertSql;
-        foreach (var name in InsertParameters)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-
-        command.Prepare();
-        return command;
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        InsertBatch(connection, [record]);
     }
 
-    private static void Bind(SqliteCommand command, UsageRecord record)
+    /// <summary>Binds a record to the insert, in the order of <see cref="InsertSql"/>'s parameters (1-based).</summary>
+    private static void Bind(sqlite3_stmt statement, sqlite3 database, UsageRecord record)
     {
-        var parameters = command.Parameters;
-        parameters[0].Value = record.Time.ToUnixTimeMilliseconds();
-        parameters[1].Value = (object?)record.SessionId ?? DBNull.Value;
-        parameters[2].Value = (object?)record.Role ?? DBNull.Value;
-        parameters[3].Value = record.Provider;
-        parameters[4].Value = (object?)record.Model ?? DBNull.Value;
-        parameters[5].Value = (object?)record.InputTokens ?? DBNull.Value;
-        parameters[6].Value = (object?)record.OutputTokens ?? DBNull.Value;
-        parameters[7].Value = (object?)record.TotalTokens ?? DBNull.Value;
-        parameters[8].Value = (object?)record.CachedInputTokens ?? DBNull.Value;
-        parameters[9].Value = (object?)record.ReasoningTokens ?? DBNull.Value;
-        parameters[10].Value = record.CostUsd is { } cost ? ToNano(cost) : DBNull.Value;
-        parameters[11].Value = record.LatencyMs;
-        parameters[12].Value = (object?)record.TimeToFirstTokenMs ?? DBNull.Value;
-        parameters[13].Value = record.Outcome;
-        parameters[14].Value = (object?)record.AttemptsJson ?? DBNull.Value;
+        Check(raw.sqlite3_bind_int64(statement, 1, record.Time.ToUnixTimeMilliseconds()), database);
+        BindText(statement, database, 2, record.SessionId);
+        BindText(statement, database, 3, record.Role);
+        BindText(statement, database, 4, record.Provider);
+        BindText(statement, database, 5, record.Model);
+        BindInt64(statement, database, 6, record.InputTokens);
+        BindInt64(statement, database, 7, record.OutputTokens);
+        BindInt64(statement, database, 8, record.TotalTokens);
+        BindInt64(statement, database, 9, record.CachedInputTokens);
+        BindInt64(statement, database, 10, record.ReasoningTokens);
+        BindInt64(statement, database, 11, record.CostUsd is { } cost ? ToNano(cost) : null);
+        BindInt64(statement, database, 12, record.LatencyMs);
+        BindInt64(statement, database, 13, record.TimeToFirstTokenMs);
+        BindText(statement, database, 14, record.Outcome);
+        BindText(statement, database, 15, record.AttemptsJson);
+    }
+
+    private static void BindInt64(sqlite3_stmt statement, sqlite3 database, int index, long? value) =>
+        Check(value is { } number ? raw.sqlite3_bind_int64(statement, index, number) : raw.sqlite3_bind_null(statement, index), database);
+
+    // UTF-16 straight from the string: SQLite copies and converts it (SQLITE_TRANSIENT), so no UTF-8 copy is made here.
+    private static void BindText(sqlite3_stmt statement, sqlite3 database, int index, string? value) =>
+        Check(value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text16(statement, index, value.AsSpan()), database);
+
+    private static void Check(int result, sqlite3 database, int expected = raw.SQLITE_OK)
+    {
+        if (result != expected)
+        {
+            SqliteException.ThrowExceptionForRC(result, database);
+
+            // A result that is neither the expected one nor an error (SQLITE_ROW from an INSERT) is a bug here.
+            throw new InvalidOperationException($"SQLite answered {result} where {expected} was expected.");
+        }
     }
 
     private static long ToNano(decimal dollars) => (long)Math.Round(dollars * NanoPerDollar, MidpointRounding.AwayFromZero);

@@ -19,8 +19,6 @@ public sealed class GatewayChatTests
     [MemberData(nameof(Protocols))]
     public async Task CompleteChat_EveryProtocol_AnswersInOpenAISchema(string model, string expected)
     {
-        SkipWhileAnthropicIsAPlaceholder(model);
-
         // Given a gateway over fakes of all four protocols
         await using var gateway = await TestGateway.StartAllProtocolsAsync(cancellationToken: TestContext.Current.CancellationToken);
         var chat = gateway.Sdk().GetChatClient(model);
@@ -41,8 +39,6 @@ public sealed class GatewayChatTests
     [MemberData(nameof(Protocols))]
     public async Task CompleteChatStreaming_EveryProtocol_StreamsTextUsageAndFinish(string model, string expected)
     {
-        SkipWhileAnthropicIsAPlaceholder(model);
-
         // Given
         await using var gateway = await TestGateway.StartAllProtocolsAsync(cancellationToken: TestContext.Current.CancellationToken);
         var chat = gateway.Sdk().GetChatClient(model);
@@ -67,6 +63,17 @@ public sealed class GatewayChatTests
         Assert.Equal(ChatFinishReason.Stop, finish);
         Assert.NotNull(usage);
         Assert.True(usage.TotalTokenCount > 0);
+    }
+
+    [Fact]
+    public void NewId_ManyAnswers_AreDistinctChatcmplIdsOf32HexDigits()
+    {
+        // When
+        var ids = Enumerable.Range(0, 1000).Select(_ => Host.Gateway.CompletionHeader.NewId()).ToList();
+
+        // Then
+        Assert.All(ids, id => Assert.Matches("^chatcmpl-[0-9a-f]{32}$", id));
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
     }
 
     [Fact]
@@ -210,11 +217,17 @@ public sealed class GatewayChatTests
         ChatCompletion viaAlias = await sdk.GetChatClient("fast").CompleteChatAsync([new UserChatMessage("Hi")], cancellationToken: TestContext.Current.CancellationToken);
         ChatCompletion viaBare = await sdk.GetChatClient("llama3.1").CompleteChatAsync([new UserChatMessage("Hi")], cancellationToken: TestContext.Current.CancellationToken);
 
+        // A bare model may have a slash of its own when its first segment names no provider (openai/gpt-oss-120b on Groq)
+        ChatCompletion viaSlashed = await sdk.GetChatClient("meta/llama3.1").CompleteChatAsync([new UserChatMessage("Hi")], cancellationToken: TestContext.Current.CancellationToken);
+
         // Then
         Assert.Equal("Hello from Gemini", viaAlias.Content[0].Text);
         Assert.StartsWith("gem/", viaAlias.Model, StringComparison.Ordinal);
         Assert.Equal("Hello from Ollama", viaBare.Content[0].Text);
         Assert.StartsWith("llama/", viaBare.Model, StringComparison.Ordinal);
+        Assert.Equal("Hello from Ollama", viaSlashed.Content[0].Text);
+        Assert.StartsWith("llama/", viaSlashed.Model, StringComparison.Ordinal);
+        Assert.Equal("meta/llama3.1", JsonDocument.Parse(gateway.Upstream(3).LastRequest.Body).RootElement.GetProperty("model").GetString());
     }
 
     [Fact]
@@ -288,10 +301,4 @@ public sealed class GatewayChatTests
 
         Assert.Empty(gateway.Upstream().Requests);
     }
-
-    // The Anthropic protocol lands on its own branch (issue 3); until it is merged the host has a placeholder client.
-    private static void SkipWhileAnthropicIsAPlaceholder(string model) =>
-        Assert.SkipWhen(
-            model.StartsWith("claude/", StringComparison.Ordinal) && !typeof(Abstractions.IModelLister).IsAssignableFrom(typeof(AnthropicChatClient)),
-            "The Anthropic client is still the placeholder; this test runs once the anthropic branch is merged.");
 }

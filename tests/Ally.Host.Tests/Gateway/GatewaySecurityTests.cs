@@ -207,6 +207,24 @@ public sealed class GatewaySecurityTests
     }
 
     [Fact]
+    public async Task ChatCompletions_ManyMadeUpModels_DoNotGrowTheClientCacheWithoutBound()
+    {
+        // Given a provider that answers whatever model it is asked for
+        await using var gateway = await TestGateway.StartOpenAIAsync(FakeUpstreams.OpenAI(), cancellationToken: TestContext.Current.CancellationToken);
+
+        // When a client names 300 different models
+        for (var i = 0; i < 300; i++)
+        {
+            using var response = await gateway.Http.PostAsync("v1/chat/completions", Chat($"oai/made-up-{i}"), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Then every call was served, and the provider clients kept for reuse stay bounded
+        Assert.Equal(300, gateway.Upstream().Requests.Count);
+        Assert.InRange(gateway.Clients.Count, 1, 256);
+    }
+
+    [Fact]
     public async Task Responses_AfterEveryEndpoint_NeverContainAProviderKey()
     {
         // Given a gateway over all four protocols, and one provider that fails echoing its key

@@ -77,6 +77,26 @@ public sealed class GatewayStreamingTests
     }
 
     [Fact]
+    public async Task ChatCompletions_RawStreamWithoutIncludeUsage_EndsWithTheFinishChunkAndNoUsage()
+    {
+        // Given a provider that reports usage at the end of every stream
+        await using var gateway = await TestGateway.StartOpenAIAsync(FakeUpstreams.OpenAI("Hello"), cancellationToken: TestContext.Current.CancellationToken);
+
+        // When a client streams without stream_options.include_usage
+        using var response = await gateway.Http.PostAsync(
+            "v1/chat/completions",
+            new StringContent("""{"model":"oai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hi"}]}""", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
+        var events = (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+
+        // Then no chunk carries usage, as OpenAI streams it only when asked
+        Assert.Equal("data: [DONE]", events[^1]);
+        Assert.DoesNotContain(events, e => e.Contains("\"usage\"", StringComparison.Ordinal));
+        var finish = System.Text.Json.JsonDocument.Parse(events[^2]["data: ".Length..]).RootElement;
+        Assert.Equal("stop", finish.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
     public async Task CompleteChatStreaming_ProviderCutsTheStream_SdkFailsAndNoDoneIsSent()
     {
         // Given a provider that sends a piece and then cuts the connection
@@ -223,5 +243,53 @@ public sealed class GatewayStreamingTests
         Assert.Equal("cancelled", record.Outcome);
         Assert.True(record.OutputTokens > 0);
         Assert.Equal(0, gateway.Host.State.ActiveStreams);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_ClientDisconnectsBeforeAWholeAnswer_CancelsTheUpstreamCallAndRecordsIt()
+    {
+        // Given a provider that takes the request and waits until it is aborted
+        var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var upstreamAborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var gateway = await TestGateway.StartOpenAIAsync(
+            async context =>
+            {
+                received.TrySetResult();
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    upstreamAborted.TrySetResult();
+                }
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+        using var client = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        // When the client gives up on a non-streamed answer while the provider works on it
+        var call = gateway.Http.PostAsync(
+            "v1/chat/completions",
+            new StringContent("""{"model":"oai/gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}""", Encoding.UTF8, "application/json"),
+            client.Token);
+        await received.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        await client.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+
+        // Then the provider's request is aborted too, and the router records the call as cancelled
+        await upstreamAborted.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        UsageRecord? record = null;
+        for (var i = 0; i < 200 && record is null; i++)
+        {
+            record = (await gateway.RecordsAsync(TestContext.Current.CancellationToken)).FirstOrDefault();
+            if (record is null)
+            {
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+        }
+
+        Assert.NotNull(record);
+        Assert.Equal("oai", record.Provider);
+        Assert.Equal("cancelled", record.Outcome);
     }
 }

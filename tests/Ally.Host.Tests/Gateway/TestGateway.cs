@@ -47,6 +47,9 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public RouterFactory Routers { get; }
 
+    /// <summary>Gets the provider clients the router uses, cached per provider and model.</summary>
+    public ProviderClientCache Clients => _clients;
+
     /// <summary>Gets the usage store the router records the gateway's calls in.</summary>
     public UsageStore Usage { get; }
 
@@ -69,7 +72,8 @@ internal sealed class TestGateway : IAsyncDisposable
         IReadOnlyDictionary<string, (string Type, LoopbackServer Server, string KeyVariable, string Model)> providers,
         Action<JsonObject>? configure = null,
         IReadOnlyDictionary<string, string>? environment = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "ally-gateway-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -119,6 +123,7 @@ internal sealed class TestGateway : IAsyncDisposable
                 Redactor = new SecretRedactor(values.Values),
                 Clients = new RouterClientFactory(routers),
                 Usage = usage,
+                LoggerFactory = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
             },
             options,
             cancellationToken);
@@ -145,13 +150,18 @@ internal sealed class TestGateway : IAsyncDisposable
     }
 
     /// <summary>Starts a gateway over one OpenAI-compatible fake named <c>oai</c> answering with <paramref name="handler"/>.</summary>
-    public static async Task<TestGateway> StartOpenAIAsync(Func<Microsoft.AspNetCore.Http.HttpContext, Task> handler, Action<JsonObject>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<TestGateway> StartOpenAIAsync(
+        Func<Microsoft.AspNetCore.Http.HttpContext, Task> handler,
+        Action<JsonObject>? configure = null,
+        CancellationToken cancellationToken = default,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var server = await LoopbackServer.StartAsync(handler, cancellationToken);
         return await StartAsync(
             new Dictionary<string, (string, LoopbackServer, string, string)> { ["oai"] = ("openai-compatible", server, "FAKE_OPENAI_KEY", "gpt-4o-mini") },
             configure,
-            cancellationToken: cancellationToken);
+            cancellationToken: cancellationToken,
+            loggerFactory: loggerFactory);
     }
 
     public LoopbackServer Upstream(int index = 0) => _upstreams[index];

@@ -79,6 +79,32 @@ public sealed class UsageStoreTests
     }
 
     [Fact]
+    public async Task RecordAsync_NullsAndNonAsciiText_RoundTrip()
+    {
+        // Given a failed call with no usage, and text outside ASCII in every text column
+        using var folder = new TempFolder();
+        using var store = new UsageStore(folder.Combine("ally.db"));
+        var record = new UsageRecord
+        {
+            Time = Noon,
+            SessionId = null,
+            Role = "rôle-écrivain",
+            Provider = "provider-ü",
+            Model = null,
+            CostUsd = null,
+            LatencyMs = 0,
+            Outcome = "network",
+            AttemptsJson = """[{"provider":"provider-ü","message":"connexion refusée 😀"}]""",
+        };
+
+        // When
+        await store.RecordAsync(record, TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Equal(record, Assert.Single(await store.ReadAsync(cancellationToken: TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
     public async Task RecordAsync_ConcurrentWritersOnOneFile_LoseNothing()
     {
         // Given: four stores (as four processes would) on one database
