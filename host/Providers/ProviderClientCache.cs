@@ -44,6 +44,8 @@ internal sealed class ProviderClientCache : IProviderClientSource, IDisposable
         }
     }
 
+    public string CanonicalName(string provider) => _registry.Find(provider)?.Name ?? provider;
+
     public void Dispose()
     {
         foreach (var cached in _clients.Values.Where(c => c.Client.IsValueCreated))
