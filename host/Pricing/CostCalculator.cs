@@ -9,9 +9,9 @@ namespace Ally.Host.Pricing;
 /// and cache writes (<c>AdditionalCounts["cache_creation_input_tokens"]</c>, Anthropic) included, which is how OpenAI
 /// reports <c>prompt_tokens</c> and how the Anthropic client adds up <c>input_tokens</c> and its cache counts. Each
 /// prompt token is therefore charged once: cache reads at the cached price, cache writes at the cache-write price, the
-/// rest at the input price. Reasoning tokens are inside <see cref="UsageDetails.OutputTokenCount"/> (OpenAI, and the
-/// Gemini client adds <c>thoughtsTokenCount</c> to the output), except where the total says otherwise: xAI counts
-/// reasoning outside <c>completion_tokens</c>, which shows as a total above input plus output.
+/// rest at the input price. Reasoning tokens are inside <see cref="UsageDetails.OutputTokenCount"/>, as MEAI defines
+/// it: OpenAI's <c>completion_tokens</c> include them, the Gemini client adds <c>thoughtsTokenCount</c> to the output,
+/// and the OpenAI client adds xAI's reasoning tokens, which xAI leaves out of <c>completion_tokens</c>.
 /// </remarks>
 internal static class CostCalculator
 {
@@ -35,14 +35,9 @@ internal static class CostCalculator
             : 0;
         var uncached = input - cached - cacheWrite;
 
-        var reasoning = Math.Max(0, usage.ReasoningTokenCount ?? 0);
-        var reasoningOutside = 0L;
-        if (reasoning > 0 && usage.TotalTokenCount is { } total && total > input + output)
-        {
-            reasoningOutside = Math.Min(total - input - output, reasoning);
-        }
-
-        var reasoningInside = Math.Min(reasoning - reasoningOutside, output);
+        // Reasoning is part of the output (UsageDetails.ReasoningTokenCount's definition). The total is not used: it
+        // also counts tokens billed elsewhere (Gemini's toolUsePromptTokenCount), which must not be charged again.
+        var reasoning = Math.Min(Math.Max(0, usage.ReasoningTokenCount ?? 0), output);
 
         var tiered = price.AboveTokens is { } threshold && input > threshold;
         var inputPrice = tiered ? price.InputAbove ?? price.Input : price.Input;
@@ -55,8 +50,8 @@ internal static class CostCalculator
         if (!TryAdd(ref cost, uncached, inputPrice) ||
             !TryAdd(ref cost, cached, cachedPrice) ||
             !TryAdd(ref cost, cacheWrite, writePrice) ||
-            !TryAdd(ref cost, output - reasoningInside, outputPrice) ||
-            !TryAdd(ref cost, reasoningInside + reasoningOutside, reasoningPrice))
+            !TryAdd(ref cost, output - reasoning, outputPrice) ||
+            !TryAdd(ref cost, reasoning, reasoningPrice))
         {
             return null;
         }

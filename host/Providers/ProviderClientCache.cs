@@ -55,6 +55,8 @@ internal sealed class ProviderClientCache : IProviderClientSource, IDisposable
     /// <summary>Gets how many clients are cached.</summary>
     public int Count => _clients.Count;
 
+    public string CanonicalName(string provider) => _registry.Find(provider)?.Name ?? provider;
+
     public void Dispose()
     {
         foreach (var cached in _clients.Values.Where(c => c.Client.IsValueCreated))

@@ -8,20 +8,26 @@ namespace Ally.Host.Routing;
 /// a burst cannot spend a whole minute's allowance at once and trip the provider's own limiter; the token bucket
 /// holds the minute, as prompts are large. A call that would have to
 /// wait longer than it may (its time budget, capped by <c>router.max_retry_wait_seconds</c>) does not queue: the
-/// router moves on to the next candidate. Thread-safe.
+/// router moves on to the next candidate, and a request slot taken for a call the token bucket then refuses is given
+/// back. The buckets refill on the real clock: <see cref="TokenBucketRateLimiter"/> measures elapsed time with
+/// <see cref="System.Diagnostics.Stopwatch"/> even when replenished by hand, so an injected clock cannot drive it. Thread-safe.
 /// </remarks>
 internal sealed class ProviderRateLimiter : IDisposable
 {
     private readonly TokenBucketRateLimiter? _requests;
     private readonly TokenBucketRateLimiter? _tokens;
     private readonly int _tokenLimit;
+    private readonly int _requestLimit;
+    private readonly Lock _refundGate = new();
+    private int _requestRefunds;
 
     public ProviderRateLimiter(int? requestsPerMinute, int? tokensPerMinute)
     {
         if (requestsPerMinute is { } rpm and > 0)
         {
             // One second's worth of requests at most in a burst (at least one).
-            _requests = Bucket(rpm, Math.Max(1, rpm / 60));
+            _requestLimit = Math.Max(Math.Max(1, rpm / 60), Refill(rpm).PerPeriod);
+            _requests = Bucket(rpm, _requestLimit);
         }
 
         if (tokensPerMinute is { } tpm and > 0)
@@ -38,17 +44,32 @@ internal sealed class ProviderRateLimiter : IDisposable
     /// <returns>The leases to hold for the call, or <see langword="null"/> when the wait would be longer than allowed.</returns>
     public async ValueTask<IDisposable?> AcquireAsync(int estimatedTokens, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
-        var requestLease = _requests is null ? null : await AcquireAsync(_requests, 1, maxWait, cancellationToken);
-        if (_requests is not null && requestLease is null)
+        var refunded = TakeRefund();
+        var requestLease = _requests is null || refunded ? null : await AcquireAsync(_requests, 1, maxWait, cancellationToken);
+        if (_requests is not null && !refunded && requestLease is null)
         {
             return null;
         }
 
         // A call larger than the bucket could never be admitted; it takes the whole bucket instead.
-        var tokenLease = _tokens is null ? null : await AcquireAsync(_tokens, Math.Clamp(estimatedTokens, 1, _tokenLimit), maxWait, cancellationToken);
-        if (_tokens is not null && tokenLease is null)
+        RateLimitLease? tokenLease;
+        try
+        {
+            tokenLease = _tokens is null ? null : await AcquireAsync(_tokens, Math.Clamp(estimatedTokens, 1, _tokenLimit), maxWait, cancellationToken);
+        }
+        catch (OperationCanceledException)
         {
             requestLease?.Dispose();
+            GiveBackRequest();
+            throw;
+        }
+
+        if (_tokens is not null && tokenLease is null)
+        {
+            // Disposing a token bucket's lease returns nothing: the request slot is given back by hand, or a call the
+            // token bucket turned away would still count against rpm.
+            requestLease?.Dispose();
+            GiveBackRequest();
             return null;
         }
 
@@ -59,6 +80,34 @@ internal sealed class ProviderRateLimiter : IDisposable
     {
         _requests?.Dispose();
         _tokens?.Dispose();
+    }
+
+    private bool TakeRefund()
+    {
+        lock (_refundGate)
+        {
+            if (_requestRefunds == 0)
+            {
+                return false;
+            }
+
+            _requestRefunds--;
+            return true;
+        }
+    }
+
+    private void GiveBackRequest()
+    {
+        if (_requests is null)
+        {
+            return;
+        }
+
+        lock (_refundGate)
+        {
+            // Never more than a burst's worth, as a bucket never holds more than it can.
+            _requestRefunds = Math.Min(_requestRefunds + 1, _requestLimit);
+        }
     }
 
     /// <summary>Gets how a bucket refills to give exactly <paramref name="perMinute"/> a minute, never with a timer faster than once a second.</summary>

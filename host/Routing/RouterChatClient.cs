@@ -16,7 +16,8 @@ namespace Ally.Host.Routing;
 /// exhausted quota moves on at once; a rate limit waits for <c>retry-after</c> when that fits under
 /// <c>router.max_retry_wait_seconds</c> and the call's time, else moves on; overload, 5xx, network errors and timeouts
 /// are retried with exponential backoff and jitter, then move on; the caller's mistakes (invalid request, not found,
-/// content filter) are surfaced unretried; a context-length failure moves to a candidate with a larger window.</para>
+/// content filter) are surfaced unretried, except that a fallback whose model is not found moves on (the chain named
+/// it, not the caller); a context-length failure moves to a candidate with a larger window.</para>
 /// <para>A stream may fall back only until its first piece reached the caller; after that a failure ends it with
 /// <see cref="ProviderErrorKind.TruncatedStream"/> and the partial text, and the router never switches provider.</para>
 /// <para>The final response (and the last streamed update) carries <c>ally.provider</c>, <c>ally.model</c>,
@@ -76,7 +77,7 @@ internal sealed partial class RouterChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(primary);
         ArgumentNullException.ThrowIfNull(state);
         _clients = clients;
-        _primary = primary;
+        _primary = primary with { Provider = clients.CanonicalName(primary.Provider) };
         _state = state;
         _prices = prices ?? PriceTable.BuiltIn;
         _usage = usage;
@@ -103,8 +104,9 @@ internal sealed partial class RouterChatClient : IChatClient
         string? sessionId = null,
         TimeProvider? timeProvider = null)
     {
+        ArgumentNullException.ThrowIfNull(clients);
         ArgumentNullException.ThrowIfNull(config);
-        var state = new RouterState(config, timeProvider);
+        var state = new RouterState(config.WithCanonicalNames(clients.CanonicalName), timeProvider);
         var budget = config.Budget.IsLimited ? new BudgetGuard(config.Budget, usage, state.TimeProvider) : null;
         return new RouterChatClient(clients, primary, state, prices ?? PriceTable.Create(config.Pricing), usage, budget, role, sessionId, ownsState: true);
     }
@@ -173,7 +175,7 @@ internal sealed partial class RouterChatClient : IChatClient
         Func<RouterChatClient, ResilienceContext, RoutePlan, RouterCall, ValueTask<TResult>> attempt)
     {
         var candidates = CandidateOrderer.Order(
-            _state.Config.CandidatesFor(call.Role, call.Primary),
+            CanonicalCandidates(call),
             call.Options,
             _state,
             call.Streaming,
@@ -215,6 +217,22 @@ internal sealed partial class RouterChatClient : IChatClient
         }
 
         throw Exhausted(call);
+    }
+
+    /// <summary>Gets the call's candidates under the names the registry uses, without repeats: <c>gemini</c> in <c>fallbacks</c> is <c>google</c>, with one cooldown and one circuit.</summary>
+    private List<RouteCandidate> CanonicalCandidates(RouterCall call)
+    {
+        var candidates = new List<RouteCandidate>();
+        foreach (var candidate in _state.Config.CandidatesFor(call.Role, call.Primary))
+        {
+            var canonical = candidate with { Provider = _clients.CanonicalName(candidate.Provider) };
+            if (!candidates.Any(c => string.Equals(c.Provider, canonical.Provider, StringComparison.OrdinalIgnoreCase) && string.Equals(c.Model, canonical.Model, StringComparison.Ordinal)))
+            {
+                candidates.Add(canonical);
+            }
+        }
+
+        return candidates;
     }
 
     /// <summary>Works out how to send the call to a candidate, or returns <see langword="null"/> (and records why) when it must be skipped.</summary>
@@ -480,6 +498,12 @@ internal sealed partial class RouterChatClient : IChatClient
                     case ProviderErrorKind.RateLimit:
                         var wait = failure.RetryAfter is { } retryAfter && retryAfter > call.Options.Cooldown ? retryAfter : call.Options.Cooldown;
                         _state.Cooldowns.Enter(plan.Provider, ErrorKindNames.Of(failure.Kind), wait);
+                        return;
+
+                    case ProviderErrorKind.NotFound when plan.Candidate != call.Primary:
+                        // A fallback's provider or model came from config.json, not from the caller: one that does not
+                        // exist there is the chain's mistake, and the next candidate may well have it (LiteLLM and
+                        // Portkey fall back on a 404 too). No cooldown: the provider itself is fine.
                         return;
 
                     case ProviderErrorKind.InvalidRequest or ProviderErrorKind.NotFound or ProviderErrorKind.ContentFilter:

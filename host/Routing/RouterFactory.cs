@@ -19,7 +19,7 @@ internal sealed class RouterFactory : IDisposable
     public RouterFactory(IProviderClientSource clients, RoutingConfig config, PriceTable prices, UsageStore? usage, TimeProvider timeProvider)
     {
         _clients = clients;
-        _state = new RouterState(config, timeProvider);
+        _state = new RouterState(config.WithCanonicalNames(clients.CanonicalName), timeProvider);
         _prices = prices;
         _usage = usage;
         _budget = config.Budget.IsLimited ? new BudgetGuard(config.Budget, _usage, timeProvider) : null;

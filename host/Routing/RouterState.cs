@@ -13,6 +13,9 @@ internal sealed class RouterState : IDisposable
     /// <summary>Carries the call through Polly's callbacks, which are shared by all calls to a provider.</summary>
     internal static readonly ResiliencePropertyKey<RouterCall> CallKey = new("ally.router.call");
 
+    /// <summary>Carries the wait <see cref="ShouldRetry"/> chose to Polly's delay generator.</summary>
+    private static readonly ResiliencePropertyKey<TimeSpan> DelayKey = new("ally.router.retry_delay");
+
     private readonly RoutingConfig _config;
     private readonly ConcurrentDictionary<string, ResiliencePipeline> _pipelines = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, ProviderRateLimiter> _limiters = new(StringComparer.OrdinalIgnoreCase);
@@ -83,14 +86,14 @@ internal sealed class RouterState : IDisposable
             builder.AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = options.MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.RetryBaseDelay,
-                MaxDelay = options.MaxRetryWait > TimeSpan.Zero ? options.MaxRetryWait : null,
-                Randomizer = NextRandom,
-                ShouldHandle = static args => ValueTask.FromResult(ShouldRetry(args.Context, args.Outcome.Exception)),
+
+                // The wait is decided in ShouldHandle, where a wait that would outlast the call can still turn into
+                // "move on to the next candidate"; DelayGenerator only hands Polly that decision.
+                BackoffType = DelayBackoffType.Constant,
+                UseJitter = false,
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Context, args.Outcome.Exception, args.AttemptNumber)),
                 DelayGenerator = static args => ValueTask.FromResult(
-                    args.Outcome.Exception is ProviderException { Kind: ProviderErrorKind.RateLimit, RetryAfter: { } wait } ? wait : (TimeSpan?)null),
+                    args.Context.Properties.TryGetValue(DelayKey, out var delay) ? delay : (TimeSpan?)null),
                 OnRetry = static args =>
                 {
                     if (args.Context.Properties.TryGetValue(CallKey, out var call))
@@ -128,24 +131,54 @@ internal sealed class RouterState : IDisposable
         return builder.Build();
     }
 
-    private static bool ShouldRetry(ResilienceContext context, Exception? exception)
+    /// <summary>Decides whether to retry at the same provider, and how long to wait first (kept in <see cref="DelayKey"/>).</summary>
+    /// <remarks>
+    /// A wait that would leave no time of the call (<c>router.timeout_seconds</c>) is not taken: the failure goes back to
+    /// the router, which moves on to the next candidate instead of sleeping into a timeout.
+    /// </remarks>
+    private bool ShouldRetry(ResilienceContext context, Exception? exception, int attemptNumber)
     {
-        if (exception is not ProviderException failure)
+        if (exception is not ProviderException failure || !context.Properties.TryGetValue(CallKey, out var call))
         {
             return false;
         }
 
-        if (failure.Kind == ProviderErrorKind.RateLimit)
+        TimeSpan delay;
+        if (failure.Kind == ProviderErrorKind.RateLimit && failure.RetryAfter is { } retryAfter)
         {
-            // No retry-after: back off as for overload. Otherwise wait only when it fits the cap and the call's time.
-            if (failure.RetryAfter is not { } wait)
+            // The provider's own figure, without jitter, when it fits the cap; a longer one moves on.
+            if (retryAfter > call.Options.MaxRetryWait)
             {
-                return true;
+                return false;
             }
 
-            return context.Properties.TryGetValue(CallKey, out var call) && wait <= call.Options.MaxRetryWait && wait < call.Remaining;
+            delay = retryAfter;
+        }
+        else if (failure.Kind == ProviderErrorKind.RateLimit || IsTransient(failure.Kind))
+        {
+            // No retry-after: back off as for overload.
+            delay = Backoff(call.Options, attemptNumber);
+        }
+        else
+        {
+            return false;
         }
 
-        return IsTransient(failure.Kind);
+        if (delay >= call.Remaining)
+        {
+            return false;
+        }
+
+        context.Properties.Set(DelayKey, delay);
+        return true;
+    }
+
+    /// <summary>Gets the exponential backoff before retry <paramref name="attemptNumber"/> (0 for the first): the base delay doubled each time, jittered by ±50 %, capped by <c>router.max_retry_wait_seconds</c>.</summary>
+    private TimeSpan Backoff(RouterOptions options, int attemptNumber)
+    {
+        var exponential = options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attemptNumber, 30));
+        var jittered = exponential * (0.5 + NextRandom());
+        var capped = options.MaxRetryWait > TimeSpan.Zero ? Math.Min(jittered, options.MaxRetryWait.TotalMilliseconds) : jittered;
+        return TimeSpan.FromMilliseconds(Math.Min(capped, TimeSpan.FromDays(1).TotalMilliseconds));
     }
 }

@@ -56,6 +56,36 @@ internal sealed record RoutingConfig
     public ProviderRouteOptions ForProvider(string provider) =>
         Providers.TryGetValue(provider, out var options) ? options : new ProviderRouteOptions();
 
+    /// <summary>Returns this configuration with every provider named as the registry names it, so that <c>gemini</c> and <c>google</c> are one provider.</summary>
+    /// <remarks>When both an alias and its provider have <c>providers.*</c> settings or a weight, the provider's own entry wins.</remarks>
+    public RoutingConfig WithCanonicalNames(Func<string, string> canonicalName)
+    {
+        ArgumentNullException.ThrowIfNull(canonicalName);
+        IReadOnlyList<RouteCandidate> Chain(IReadOnlyList<RouteCandidate> chain) =>
+            [.. chain.Select(c => c with { Provider = canonicalName(c.Provider) })];
+
+        Dictionary<string, T> Keyed<T>(IReadOnlyDictionary<string, T> byProvider)
+        {
+            var keyed = new Dictionary<string, T>(StringComparer.OrdinalIgnoreCase);
+
+            // Aliases first, so that an entry under the provider's own name overwrites them.
+            foreach (var (name, value) in byProvider.OrderBy(e => string.Equals(canonicalName(e.Key), e.Key, StringComparison.OrdinalIgnoreCase)))
+            {
+                keyed[canonicalName(name)] = value;
+            }
+
+            return keyed;
+        }
+
+        return this with
+        {
+            Fallbacks = Chain(Fallbacks),
+            RoleFallbacks = RoleFallbacks.ToDictionary(e => e.Key, e => Chain(e.Value), StringComparer.OrdinalIgnoreCase),
+            Providers = Keyed(Providers),
+            Router = Router with { Weights = Keyed(Router.Weights) },
+        };
+    }
+
     /// <summary>Reads the routing sections of config.json.</summary>
     /// <param name="configRoot">The root object of config.json.</param>
     /// <param name="configPath">The file's path, for error messages.</param>

@@ -62,7 +62,8 @@ internal static class OpenAIResponseParser
 
     /// <summary>
     /// Reads usage from wherever the server put it: <c>usage</c> on the final or finish chunk, or Groq's
-    /// <c>x_groq.usage</c>. Counts are read as reported, never computed, except a missing total.
+    /// <c>x_groq.usage</c>. Counts are read as reported, never computed, except a missing total and xAI's output,
+    /// which gets its reasoning tokens added (see PROVIDER-QUIRKS.md).
     /// </summary>
     public static UsageDetails? ParseUsage(JsonElement root)
     {
@@ -91,6 +92,14 @@ internal static class OpenAIResponseParser
         var reasoning = usage.TryGetProperty("completion_tokens_details", out var completionDetails) && completionDetails.ValueKind == JsonValueKind.Object
             ? GetLong(completionDetails, "reasoning_tokens")
             : null;
+
+        // xAI's total is prompt + completion + reasoning: its reasoning tokens are billed as output but left out of
+        // completion_tokens. Put them in, as OpenAI does and as UsageDetails.ReasoningTokenCount is defined, so that
+        // cost and usage read one meaning; OpenAI's total is prompt + completion, and nothing is added there.
+        if (reasoning is > 0 && output is { } completion && total == (input ?? 0) + completion + reasoning)
+        {
+            output = completion + reasoning;
+        }
 
         return new UsageDetails
         {

@@ -69,11 +69,27 @@ public sealed class CostCalculatorTests
     }
 
     [Fact]
-    public void Compute_ReasoningOutsideOutput_IsChargedFromTheTotal()
+    public void Compute_TotalAboveInputPlusOutput_IsNotChargedAgain()
     {
-        // Given: xAI counts 700 reasoning tokens outside completion_tokens; grok-4 is $3 in, $15 out
+        // Given: gemini-2.5-flash is $0.30 in, $2.50 out; the client reports 500 candidates + 700 thoughts as output,
+        // and Gemini's total also counts 300 toolUsePromptTokenCount tokens
+        var price = PriceTable.BuiltIn.Find("google", "gemini-2.5-flash");
+        var usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 1_200, ReasoningTokenCount = 700, TotalTokenCount = 2_500 };
+
+        // When
+        var cost = CostCalculator.Compute(price, usage);
+
+        // Then: 1,000 × 0.30 + 1,200 × 2.50, the thoughts once
+        Assert.Equal(0.0033m, cost);
+    }
+
+    [Fact]
+    public void Compute_XaiUsageAsTheOpenAIClientReportsIt_ChargesReasoningAsOutputOnce()
+    {
+        // Given: grok-4 is $3 in, $15 out; xAI sent completion_tokens 500 and reasoning_tokens 700 (total 2,200), which
+        // the OpenAI client reports as 1,200 output tokens, 700 of them reasoning
         var price = PriceTable.BuiltIn.Find("xai", "grok-4");
-        var usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 500, ReasoningTokenCount = 700, TotalTokenCount = 2_200 };
+        var usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 1_200, ReasoningTokenCount = 700, TotalTokenCount = 2_200 };
 
         // When
         var cost = CostCalculator.Compute(price, usage);

@@ -107,6 +107,16 @@ public sealed class ProviderRegistryTests : IDisposable
         Assert.Equal("google", registry.Find("GEMINI")?.Name);
     }
 
+    [Fact]
+    public void ProviderClientCache_CanonicalName_GivesTheRegisteredNameOfAnAlias()
+    {
+        // Given: the router's source of clients over the real registry
+        using var clients = new ProviderClientCache(Registry("{}"));
+
+        // When / Then: gemini is google; an unknown name is left for the router to report
+        Assert.Equal(("google", "google", "groq", "no-such"), (clients.CanonicalName("gemini"), clients.CanonicalName("Gemini"), clients.CanonicalName("groq"), clients.CanonicalName("no-such")));
+    }
+
     [Theory]
     [InlineData("google", "GOOGLE_GEN_AI_API_KEY")]
     [InlineData("google", "GEMINI_API_KEY")]

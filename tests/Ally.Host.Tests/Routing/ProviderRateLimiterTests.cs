@@ -40,4 +40,23 @@ public sealed class ProviderRateLimiterTests
         Assert.NotNull(first);
         Assert.Null(second);
     }
+
+    [Fact]
+    public async Task AcquireAsync_TokenBucketRefuses_GivesTheRequestSlotBack()
+    {
+        // Given: two requests a second and 2,000 tokens a minute, 1,500 of them spent. The buckets refill on the real
+        // clock, a second after they are made: a refill in between could only hide the bug, never fail the fix.
+        var cancellationToken = TestContext.Current.CancellationToken;
+        using var limiter = new ProviderRateLimiter(requestsPerMinute: 120, tokensPerMinute: 2_000);
+        using var first = await limiter.AcquireAsync(1_500, TimeSpan.Zero, cancellationToken);
+
+        // When: a call of 1,000 tokens is refused by the token bucket, then one of 400 asks
+        var refused = await limiter.AcquireAsync(1_000, TimeSpan.Zero, cancellationToken);
+        using var third = await limiter.AcquireAsync(400, TimeSpan.Zero, cancellationToken);
+
+        // Then: the refused call did not use up the second request of the second
+        Assert.NotNull(first);
+        Assert.Null(refused);
+        Assert.NotNull(third);
+    }
 }

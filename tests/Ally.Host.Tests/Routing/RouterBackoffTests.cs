@@ -60,6 +60,39 @@ public sealed class RouterBackoffTests
         Assert.Equal([7.0, 7.0], attempts.Take(2).Select(a => a.WaitSeconds!.Value));
     }
 
+    [Theory]
+    [InlineData(false, ProviderErrorKind.Overloaded, null)]
+    [InlineData(true, ProviderErrorKind.Overloaded, null)]
+    [InlineData(false, ProviderErrorKind.RateLimit, 20)]
+    [InlineData(true, ProviderErrorKind.RateLimit, 20)]
+    public async Task GetResponse_WaitLongerThanTheCallsTimeLeft_MovesOnInsteadOfWaiting(bool streamed, ProviderErrorKind kind, int? retryAfterSeconds)
+    {
+        // Given: the call may take 10 s; a's backoff would be 30 s (or its retry-after 20 s), both under the 60 s cap
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider();
+        var a = new ScriptedProvider("a");
+        a.Failing(a.Error(kind, retryAfterSeconds is { } s ? TimeSpan.FromSeconds(s) : null, 503));
+        var options = FastOptions with
+        {
+            MaxRetries = 2,
+            RetryBaseDelay = TimeSpan.FromSeconds(30),
+            MaxRetryWait = TimeSpan.FromSeconds(60),
+            Timeout = TimeSpan.FromSeconds(10),
+            FirstTokenTimeout = TimeSpan.FromSeconds(10),
+        };
+        using var router = Create(new ScriptedProviderSource(a, new("b")), fallbacks: ["b"], options: options, time: time, random: new FixedRandom(0.5));
+
+        // When: the fake clock never moves, so a wait would never end
+        var call = AskAsync(router, streamed, cancellationToken: cancellationToken);
+        await WaitUntilAsync(() => call.IsCompleted, cancellationToken);
+
+        // Then: b answered at once, and a was not retried
+        var response = await call;
+        Assert.Equal("b", response.AdditionalProperties![RouterAttempts.ProviderKey]);
+        Assert.Equal(1, a.Calls);
+        Assert.Null(Attempts(response)[0].WaitSeconds);
+    }
+
     /// <summary>Lets provider a fail twice with <paramref name="kind"/>, then answer; advances the fake clock by exactly each retry wait.</summary>
     private static async Task<(List<TimeSpan> Waits, IReadOnlyList<RouterAttempt> Attempts)> RunRetriesAsync(
         bool streamed, Random random, TimeSpan baseDelay, TimeSpan maxWait, ProviderErrorKind kind, TimeSpan? retryAfter)

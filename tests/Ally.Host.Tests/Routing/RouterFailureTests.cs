@@ -170,6 +170,51 @@ public sealed class RouterFailureTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetResponse_FallbackModelNotFound_MovesOnAndReportsIt(bool streamed)
+    {
+        // Given: a's key is refused; the chain's b/no-such-model does not exist at b
+        var a = new ScriptedProvider("a");
+        a.Failing(a.Error(ProviderErrorKind.Authentication, status: 401));
+        var b = new ScriptedProvider("b");
+        b.Failing(b.Error(ProviderErrorKind.NotFound, status: 404));
+        var source = new ScriptedProviderSource(a, b, new("c"));
+        using var router = Create(source, fallbacks: ["b/no-such-model", "c"]);
+
+        // When
+        var response = await AskAsync(router, streamed, cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then: c answered, b was asked once and is not cooling down
+        Assert.Equal("c", response.AdditionalProperties![RouterAttempts.ProviderKey]);
+        Assert.Equal(1, b.Calls);
+        Assert.Equal(
+            [("a", "authentication"), ("b", "not_found"), ("c", (string?)null)],
+            Attempts(response).Select(x => (x.Provider, x.Error)));
+        Assert.Equal("no-such-model", Attempts(response)[1].Model);
+        Assert.Equal(["a"], router.Cooldowns.Select(c => c.Provider));
+    }
+
+    [Fact]
+    public async Task GetResponse_EveryFallbackModelNotFound_EndsWithTheLastNotFound()
+    {
+        // Given
+        var a = new ScriptedProvider("a");
+        a.Failing(a.Error(ProviderErrorKind.Overloaded, status: 503), a.Error(ProviderErrorKind.Overloaded, status: 503), a.Error(ProviderErrorKind.Overloaded, status: 503));
+        var b = new ScriptedProvider("b");
+        var missing = b.Error(ProviderErrorKind.NotFound, status: 404);
+        b.Failing(missing);
+        using var router = Create(new ScriptedProviderSource(a, b), fallbacks: ["b/no-such-model"]);
+
+        // When
+        var thrown = await Assert.ThrowsAsync<ProviderException>(() => AskAsync(router, streamed: false, cancellationToken: TestContext.Current.CancellationToken));
+
+        // Then
+        Assert.Same(missing, thrown);
+        Assert.Equal(["overloaded", "overloaded", "overloaded", "not_found"], RouterAttempts.From(thrown).Select(x => x.Error));
+    }
+
+    [Theory]
     [InlineData(false, ProviderErrorKind.InvalidRequest)]
     [InlineData(true, ProviderErrorKind.InvalidRequest)]
     [InlineData(false, ProviderErrorKind.NotFound)]

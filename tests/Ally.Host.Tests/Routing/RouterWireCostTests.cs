@@ -29,6 +29,12 @@ public sealed class RouterWireCostTests
 
             // gemini-2.5-pro: $1.25 in, $10 out; the 2,000 thought tokens are outside candidatesTokenCount (1,000).
             data.Add("google", streamed, ((1_000 * 1.25m) + (3_000 * 10m)) / 1_000_000m);
+
+            // o3: $2 in, $8 out; completion_tokens (3,000) include the 2,500 reasoning tokens: charged once.
+            data.Add("openai-reasoning", streamed, ((1_000 * 2m) + (3_000 * 8m)) / 1_000_000m);
+
+            // grok-4: $3 in, $15 out; xAI leaves the 700 reasoning tokens out of completion_tokens (500) and bills them.
+            data.Add("xai", streamed, ((1_000 * 3m) + ((500 + 700) * 15m)) / 1_000_000m);
         }
 
         return data;
@@ -45,9 +51,12 @@ public sealed class RouterWireCostTests
         var (protocol, model, baseUrl) = provider switch
         {
             "openai" => (ProviderProtocol.OpenAI, "gpt-4o", root + "/v1"),
+            "openai-reasoning" => (ProviderProtocol.OpenAI, "o3", root + "/v1"),
+            "xai" => (ProviderProtocol.OpenAI, "grok-4", root + "/v1"),
             "anthropic" => (ProviderProtocol.Anthropic, "claude-sonnet-4-5", root),
             _ => (ProviderProtocol.Gemini, "gemini-2.5-pro", root),
         };
+        provider = provider == "openai-reasoning" ? "openai" : provider;
         using var client = ProtocolClientFactory.Create(protocol, new ProviderSettings { Name = provider, Model = model, BaseUrl = new Uri(baseUrl), ApiKey = "test-key-0123456789" });
         using var state = new RouterState(new RoutingConfig { Router = RouterHarness.FastOptions });
         using var router = new RouterChatClient(new SingleClientSource(provider, client), new RouteCandidate(provider, null), state, PriceTable.BuiltIn);
@@ -68,7 +77,13 @@ public sealed class RouterWireCostTests
         string[] pieces;
         if (path.EndsWith("/chat/completions", StringComparison.Ordinal))
         {
-            const string usage = """{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":400},"completion_tokens_details":{"reasoning_tokens":0}}""";
+            var model = body.RootElement.GetProperty("model").GetString();
+            var usage = model switch
+            {
+                "o3" => """{"prompt_tokens":1000,"completion_tokens":3000,"total_tokens":4000,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":2500}}""",
+                "grok-4" => """{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":2200,"prompt_tokens_details":{"text_tokens":1000,"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":700},"num_sources_used":0}""",
+                _ => """{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500,"prompt_tokens_details":{"cached_tokens":400},"completion_tokens_details":{"reasoning_tokens":0}}""",
+            };
             pieces = stream
                 ?
                 [
@@ -78,6 +93,9 @@ public sealed class RouterWireCostTests
                     "data: [DONE]\n\n",
                 ]
                 : ["{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"finish_reason\":\"stop\"}],\"usage\":" + usage + "}"];
+
+            // The server names the model it ran: the dated gpt-4o, or the one asked for.
+            pieces = [.. pieces.Select(p => model is "o3" or "grok-4" ? p.Replace("gpt-4o-2024-08-06", model, StringComparison.Ordinal) : p)];
         }
         else if (path.EndsWith("/v1/messages", StringComparison.Ordinal))
         {

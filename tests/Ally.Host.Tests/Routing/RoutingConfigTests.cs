@@ -71,6 +71,26 @@ public sealed class RoutingConfigTests
     }
 
     [Fact]
+    public void WithCanonicalNames_AliasInFallbacksSettingsAndWeights_BecomesTheProvidersName()
+    {
+        // Given: gemini is google's alias; google's own rpm wins over the alias's
+        var config = Parse("""
+            {"fallbacks": ["gemini/gemini-2.5-flash", "groq"],
+             "router": {"weights": {"gemini": 3}},
+             "providers": {"gemini": {"rpm": 10, "tpm": 500}, "google": {"rpm": 20}}}
+            """);
+
+        // When
+        var canonical = config.WithCanonicalNames(name => name == "gemini" ? "google" : name);
+
+        // Then
+        Assert.Equal(["google/gemini-2.5-flash", "groq"], canonical.Fallbacks.Select(c => c.ToString()));
+        Assert.Equal(3, canonical.Router.Weights["google"]);
+        Assert.Equal((20, (int?)null), (canonical.ForProvider("google").RequestsPerMinute, canonical.ForProvider("google").TokensPerMinute));
+        Assert.False(canonical.Providers.ContainsKey("gemini"));
+    }
+
+    [Fact]
     public void CandidatesFor_PrimaryRepeatedInFallbacks_AppearsOnce()
     {
         // Given

@@ -36,9 +36,9 @@ public sealed class OpenAIChatClientResponseTests
     }
 
     [Fact]
-    public async Task GetResponseAsync_TotalNotSumOfParts_KeepsReportedTotal()
+    public async Task GetResponseAsync_ReasoningOutsideCompletionTokens_CountsItAsOutputAndKeepsTheTotal()
     {
-        // Given xAI's accounting: reasoning tokens outside completion_tokens
+        // Given xAI's accounting: reasoning tokens outside completion_tokens, inside total_tokens
         var body = OpenAIWire.Completion(
             """{"role":"assistant","content":"ok"}""",
             usage: """{"prompt_tokens":307,"completion_tokens":26,"total_tokens":588,"completion_tokens_details":{"reasoning_tokens":255}}""");
@@ -50,8 +50,25 @@ public sealed class OpenAIChatClientResponseTests
 
         // Then
         Assert.Equal(588, response.Usage!.TotalTokenCount);
-        Assert.Equal(26, response.Usage.OutputTokenCount);
+        Assert.Equal(26 + 255, response.Usage.OutputTokenCount);
         Assert.Equal(255, response.Usage.ReasoningTokenCount);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_ReasoningInsideCompletionTokens_LeavesOutputAsReported()
+    {
+        // Given OpenAI's accounting: completion_tokens (3,000) include the 2,500 reasoning tokens
+        var body = OpenAIWire.Completion(
+            """{"role":"assistant","content":"ok"}""",
+            usage: """{"prompt_tokens":1000,"completion_tokens":3000,"total_tokens":4000,"completion_tokens_details":{"reasoning_tokens":2500}}""");
+        await using var server = await LoopbackServer.StartAsync(c => OpenAIWire.WriteJsonAsync(c, body), TestContext.Current.CancellationToken);
+        using var client = OpenAIWire.CreateClient(server);
+
+        // When
+        var response = await client.GetResponseAsync("Hi", cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Equal((3000L, 2500L, 4000L), (response.Usage!.OutputTokenCount!.Value, response.Usage.ReasoningTokenCount!.Value, response.Usage.TotalTokenCount!.Value));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ally.Abstractions;
+using Ally.Host.Pricing;
 using Ally.Host.Tests.Fakes;
 using Microsoft.Extensions.AI;
 
@@ -113,7 +114,7 @@ public sealed class OpenAIFixtureReplayTests
     }
 
     [Fact]
-    public async Task GetResponseAsync_RecordedXai_KeepsReportedTotal()
+    public async Task GetResponseAsync_RecordedXai_CountsReasoningAsOutputAndCostsWhatXaiBilled()
     {
         // Given
         if (Fixtures.Read("openai/compat/xai_chat_tool_call.json") is not { } body)
@@ -129,9 +130,15 @@ public sealed class OpenAIFixtureReplayTests
 
         // Then
         Assert.Equal(588, response.Usage!.TotalTokenCount);
-        Assert.Equal(26, response.Usage.OutputTokenCount);
+        Assert.Equal(26 + 255, response.Usage.OutputTokenCount);
         Assert.Equal(244, response.Usage.CachedInputTokenCount);
         Assert.Equal(255, response.Usage.ReasoningTokenCount);
+
+        // xAI's own bill for the call, cost_in_usd_ticks (1e-10 USD each), is what the price table gives:
+        // grok-3-mini at $0.30 in, $0.075 cached, $0.50 out: 63 × 0.30 + 244 × 0.075 + (26 + 255) × 0.50 = 177.7 µ$.
+        var billed = JsonDocument.Parse(body).RootElement.GetProperty("usage").GetProperty("cost_in_usd_ticks").GetInt64() / 10_000_000_000m;
+        Assert.Equal(0.0001777m, billed);
+        Assert.Equal(billed, CostCalculator.Compute(PriceTable.BuiltIn.Find("xai", response.ModelId), response.Usage));
     }
 
     [Theory]
