@@ -33,7 +33,7 @@ internal sealed record RouterOptions
     /// <summary>Gets the output tokens assumed for a call that sets no <c>MaxOutputTokens</c>, for budgets, <c>tpm</c> and lowest-cost ordering.</summary>
     public int EstimatedOutputTokens { get; init; } = 1024;
 
-    /// <summary>Gets how many failed attempts in <see cref="CircuitSamplingDuration"/> (at a failure ratio of one half) put a provider in cooldown.</summary>
+    /// <summary>Gets how many calls in <see cref="CircuitSamplingDuration"/>, at least half of them failed after their retries, put a provider in cooldown.</summary>
     public int CircuitMinimumThroughput { get; init; } = 3;
 
     public TimeSpan CircuitSamplingDuration { get; init; } = TimeSpan.FromSeconds(60);

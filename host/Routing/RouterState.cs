@@ -81,6 +81,30 @@ internal sealed class RouterState : IDisposable
     {
         var options = _config.Router;
         var builder = new ResiliencePipelineBuilder { TimeProvider = TimeProvider, Name = $"ally-router-{provider}" };
+        // The breaker is outside the retries, so it counts calls, not attempts: one call that fails after its
+        // retries (Ollama not started yet, say) must not shut the provider out of the next one, the user's /retry.
+        if (options.Cooldown >= TimeSpan.FromMilliseconds(500))
+        {
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = Math.Max(2, options.CircuitMinimumThroughput),
+                SamplingDuration = options.CircuitSamplingDuration < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : options.CircuitSamplingDuration,
+                BreakDuration = options.Cooldown,
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is ProviderException p && IsTransient(p.Kind)),
+                OnOpened = args =>
+                {
+                    Cooldowns.Enter(provider, CooldownTracker.RepeatedFailures, args.BreakDuration);
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    Cooldowns.Clear(provider, CooldownTracker.RepeatedFailures);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
         if (options.MaxRetries > 0)
         {
             builder.AddRetry(new RetryStrategyOptions
@@ -101,28 +125,6 @@ internal sealed class RouterState : IDisposable
                         call.NoteWait(args.RetryDelay);
                     }
 
-                    return ValueTask.CompletedTask;
-                },
-            });
-        }
-
-        if (options.Cooldown >= TimeSpan.FromMilliseconds(500))
-        {
-            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 0.5,
-                MinimumThroughput = Math.Max(2, options.CircuitMinimumThroughput),
-                SamplingDuration = options.CircuitSamplingDuration < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : options.CircuitSamplingDuration,
-                BreakDuration = options.Cooldown,
-                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is ProviderException p && IsTransient(p.Kind)),
-                OnOpened = args =>
-                {
-                    Cooldowns.Enter(provider, CooldownTracker.RepeatedFailures, args.BreakDuration);
-                    return ValueTask.CompletedTask;
-                },
-                OnClosed = _ =>
-                {
-                    Cooldowns.Clear(provider, CooldownTracker.RepeatedFailures);
                     return ValueTask.CompletedTask;
                 },
             });

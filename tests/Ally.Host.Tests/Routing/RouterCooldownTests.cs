@@ -58,26 +58,50 @@ public sealed class RouterCooldownTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task GetResponse_ProviderKeepsFailing_CircuitOpensAndClosesAfterCooldown(bool streamed)
+    public async Task GetResponse_OneCallFailsAfterItsRetries_NextCallStillTriesTheProvider(bool streamed)
     {
-        // Given: three server errors in a row (one call and its two retries) open a's circuit
+        // Given: one call whose three attempts (the call and its two retries) all fail, as when Ollama is not started
         var time = new FakeTimeProvider();
         var a = new ScriptedProvider("a");
-        for (var i = 0; i < 3; i++)
+        a.Failing(a.Error(ProviderErrorKind.Network), a.Error(ProviderErrorKind.Network), a.Error(ProviderErrorKind.Network));
+        using var router = Create(new ScriptedProviderSource(a), fallbacks: [], options: FastOptions with { RetryBaseDelay = TimeSpan.Zero }, time: time);
+        await Assert.ThrowsAsync<ProviderException>(() => AskAsync(router, streamed, cancellationToken: TestContext.Current.CancellationToken));
+
+        // When: the user starts it and asks again at once
+        var retried = await AskAsync(router, streamed, cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then: the provider is asked, not skipped as cooling down
+        Assert.Equal(4, a.Calls);
+        Assert.Equal("a", retried.AdditionalProperties![RouterAttempts.ProviderKey]);
+        Assert.Empty(router.Cooldowns);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GetResponse_ProviderKeepsFailing_CircuitOpensAndClosesAfterCooldown(bool streamed)
+    {
+        // Given: three calls in a row fail at a after their retries (nine server errors) and fall back to b
+        var time = new FakeTimeProvider();
+        var a = new ScriptedProvider("a");
+        for (var i = 0; i < 9; i++)
         {
             a.Failing(a.Error(ProviderErrorKind.ServerError, status: 500));
         }
 
         var source = new ScriptedProviderSource(a, new("b"));
         using var router = Create(source, options: FastOptions with { RetryBaseDelay = TimeSpan.Zero }, time: time);
-        var first = await AskAsync(router, streamed, cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal("b", first.AdditionalProperties![RouterAttempts.ProviderKey]);
+        for (var i = 0; i < 3; i++)
+        {
+            var failed = await AskAsync(router, streamed, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.Equal("b", failed.AdditionalProperties![RouterAttempts.ProviderKey]);
+        }
 
         // When
         var during = await AskAsync(router, streamed, cancellationToken: TestContext.Current.CancellationToken);
 
         // Then
-        Assert.Equal(3, a.Calls);
+        Assert.Equal(9, a.Calls);
         Assert.Equal("cooldown", Attempts(during)[0].Error);
         var cooldown = Assert.Single(router.Cooldowns);
         Assert.Equal("repeated_failures", cooldown.Reason);
