@@ -59,6 +59,10 @@ internal static class BuiltInProviders
             Protocol = ProviderProtocol.AzureOpenAI,
             BaseUrlVariable = "AZURE_OPENAI_ENDPOINT",
             KeyVariables = ["AZURE_OPENAI_API_KEY", "AZURE_API_KEY"],
+
+            // The names Microsoft's SDKs and samples read (OPENAI_API_VERSION is the openai Python package's).
+            SettingVariables = new Dictionary<string, IReadOnlyList<string>> { ["api_version"] = ["AZURE_OPENAI_API_VERSION", "OPENAI_API_VERSION"] },
+            DefaultModelVariable = "AZURE_OPENAI_DEPLOYMENT",
             DefaultModel = "gpt-4.1-mini",
         },
         Local("lmstudio", "LM Studio", "http://localhost:1234/v1", "LMSTUDIO_API_KEY", defaultModel: null),

@@ -15,6 +15,15 @@ internal sealed record ProviderDefinition
     /// <summary>Gets a variable that replaces the base URL when set (for example <c>OLLAMA_HOST</c>).</summary>
     public string? BaseUrlVariable { get; init; }
 
+    /// <summary>
+    /// Gets variables that supply a setting when config.json's <c>providers.NAME</c> entry has none, by the setting's
+    /// key (for example <c>api_version</c> from <c>AZURE_OPENAI_API_VERSION</c>); the first variable set wins.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> SettingVariables { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>Gets a variable naming the model used when no role, flag or <c>default_model</c> names one (<c>AZURE_OPENAI_DEPLOYMENT</c>).</summary>
+    public string? DefaultModelVariable { get; init; }
+
     /// <summary>Gets the variables that may hold the key, the original Ally name first, then the vendors' usual names.</summary>
     public IReadOnlyList<string> KeyVariables { get; init; } = [];
 

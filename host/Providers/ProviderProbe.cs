@@ -32,10 +32,17 @@ internal sealed class ProviderProbe
     public async Task<ProviderHealth> CheckAsync(ProviderEntry entry, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         (await ProbeAsync(entry, timeout, cancellationToken)).Health;
 
-    /// <summary>Checks every provider whose keys are set, concurrently.</summary>
+    /// <summary>
+    /// Checks, concurrently, every provider whose keys are set; a local server that needs no key only when it is
+    /// configured (<see cref="ProviderRegistry.IsConfigured"/>), since otherwise every one of them that is not running
+    /// would show as down.
+    /// </summary>
     public async Task<IReadOnlyList<ProviderHealth>> CheckAllAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var entries = _registry.Entries.Where(e => _registry.GetStatus(e).State != ProviderStatus.MissingEnv).ToList();
+        var entries = _registry.Entries
+            .Where(e => _registry.GetStatus(e).State != ProviderStatus.MissingEnv)
+            .Where(e => e.Definition is not { KeyRequired: false } || _registry.IsConfigured(e))
+            .ToList();
         return await Task.WhenAll(entries.Select(e => CheckAsync(e, timeout, cancellationToken)));
     }
 
@@ -103,7 +110,7 @@ internal sealed class ProviderProbe
         try
         {
             models.AddRange(entry.Plugin.KnownModels ?? []);
-            if ((_registry.ConfigFor(entry.Name)?.DefaultModel ?? entry.Plugin.DefaultModel) is { } defaultModel && !models.Contains(defaultModel, StringComparer.Ordinal))
+            if (_registry.DefaultModel(entry) is { } defaultModel && !models.Contains(defaultModel, StringComparer.Ordinal))
             {
                 models.Insert(0, defaultModel);
             }

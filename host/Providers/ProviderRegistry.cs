@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Ally.Abstractions;
 using Ally.Host.Configuration;
 using Ally.Host.Plugins;
 using Ally.Host.Providers.Http;
+using Ally.Host.Routing;
 using Microsoft.Extensions.AI;
 
 namespace Ally.Host.Providers;
@@ -18,12 +20,14 @@ internal sealed class ProviderRegistry
     private readonly ConcurrentDictionary<string, ProviderConfig> _configs;
     private readonly ConcurrentDictionary<string, string> _aliases = new(StringComparer.Ordinal);
     private readonly List<string> _warnings = [];
+    private readonly Lazy<HashSet<string>> _selected;
 
     public ProviderRegistry(AllyConfig config, AllyEnvironment environment, PluginCatalog plugins)
     {
         Config = config;
         Environment = environment;
-        _configs = new(config.Providers, StringComparer.Ordinal);
+        _configs = new(StringComparer.Ordinal);
+        _selected = new(SelectedByConfig);
 
         foreach (var definition in BuiltInProviders.All)
         {
@@ -45,6 +49,8 @@ internal sealed class ProviderRegistry
 
             _entries[plugin.Name] = new ProviderEntry(plugin.Name, plugin.Plugin, ProviderSource.Plugin, plugin.DisplayPath) { OverridesBuiltIn = overrides };
         }
+
+        AddConfigEntries(config);
 
         foreach (var entry in config.Providers.Values)
         {
@@ -153,8 +159,34 @@ internal sealed class ProviderRegistry
         return created;
     }
 
-    /// <summary>Gets the config.json entry for a provider, if any.</summary>
+    /// <summary>Gets the config.json entry for a provider, if any, with an entry under one of its aliases merged in.</summary>
     public ProviderConfig? ConfigFor(string name) => _configs.TryGetValue(name, out var entry) ? entry : null;
+
+    /// <summary>
+    /// Gets whether the user pointed Ally at a provider: config.json selects it (<c>provider</c>,
+    /// <c>provider_per_model</c>, <c>fallbacks</c>, <c>gateway.default_provider</c>) or has a <c>providers</c> entry for
+    /// it, or one of its variables (key or base URL) is set.
+    /// </summary>
+    public bool IsConfigured(ProviderEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (ConfigFor(entry.Name) is not null || _selected.Value.Contains(entry.Name))
+        {
+            return true;
+        }
+
+        return entry.Definition is { } definition &&
+            definition.KeyVariables.Append(definition.BaseUrlVariable).OfType<string>().Any(Environment.IsSet);
+    }
+
+    /// <summary>Gets the model used when no role or flag names one: <c>default_model</c>, else the provider's variable for it, else its own default.</summary>
+    public string? DefaultModel(ProviderEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return ConfigFor(entry.Name)?.DefaultModel
+            ?? (entry.Definition?.DefaultModelVariable is { } variable ? Environment.Get(variable) : null)
+            ?? SafeDefaultModel(entry.Plugin);
+    }
 
     /// <summary>Gets the required variables, with <c>api_key_env</c> replacing the provider's usual key variable.</summary>
     public IReadOnlyList<string> RequiredVariables(ProviderEntry entry)
@@ -215,10 +247,20 @@ internal sealed class ProviderRegistry
             }
         }
 
+        // Settings the vendor's tools read from variables (AZURE_OPENAI_API_VERSION); config.json's own value wins.
+        foreach (var (key, variables) in definition?.SettingVariables ?? new Dictionary<string, IReadOnlyList<string>>())
+        {
+            if (string.IsNullOrEmpty(values.GetValueOrDefault(key)) &&
+                variables.Select(Environment.Get).FirstOrDefault(v => !string.IsNullOrEmpty(v)) is { } fromEnvironment)
+            {
+                values[key] = fromEnvironment;
+            }
+        }
+
         return new ProviderSettings
         {
             Name = entry.Name,
-            Model = model ?? config?.DefaultModel ?? SafeDefaultModel(entry.Plugin),
+            Model = model ?? DefaultModel(entry),
             BaseUrl = config?.BaseUrl ?? BaseUrlFromEnvironment(definition) ?? definition?.BaseUrl,
             ApiKey = ResolveKey(entry, config, definition),
             Temperature = temperature,
@@ -253,6 +295,92 @@ internal sealed class ProviderRegistry
         {
             throw new ProviderException(ProviderErrorKind.Unknown, $"plugin '{entry.Name}' from {entry.Path} failed to create its client: {ex.Message}", entry.Name, innerException: ex);
         }
+    }
+
+    /// <summary>
+    /// Takes config.json's <c>providers</c> entries. An entry under an alias (<c>gemini</c>) configures the provider it
+    /// names (<c>google</c>); when both have one, they are merged key by key and the provider's own name wins, as the
+    /// router does with its keys, with a warning naming the keys that disagree.
+    /// </summary>
+    private void AddConfigEntries(AllyConfig config)
+    {
+        string Canonical(ProviderConfig entry) =>
+            entry.Type is null && !_entries.ContainsKey(entry.Name) && _aliases.TryGetValue(entry.Name, out var target) ? target : entry.Name;
+
+        // Own names first, so that an alias's entry only fills what the provider's own entry leaves out.
+        foreach (var entry in config.Providers.Values.OrderBy(e => Canonical(e) != e.Name).ThenBy(e => e.Name, StringComparer.Ordinal))
+        {
+            var name = Canonical(entry);
+            if (name == entry.Name || !_configs.TryGetValue(name, out var own))
+            {
+                _configs[name] = entry with { Name = name };
+                continue;
+            }
+
+            var conflicts = new List<string>();
+            T? Pick<T>(string key, T? mine, T? theirs)
+            {
+                if (mine is not null && theirs is not null && !EqualityComparer<T>.Default.Equals(mine, theirs))
+                {
+                    conflicts.Add(key);
+                }
+
+                return mine ?? theirs;
+            }
+
+            var values = new Dictionary<string, string>(entry.Values, StringComparer.OrdinalIgnoreCase);
+            foreach (var (key, value) in own.Values)
+            {
+                if (values.TryGetValue(key, out var other) && other != value)
+                {
+                    conflicts.Add(key);
+                }
+
+                values[key] = value;
+            }
+
+            _configs[name] = own with
+            {
+                BaseUrl = Pick("base_url", own.BaseUrl, entry.BaseUrl),
+                ApiKeyEnv = Pick("api_key_env", own.ApiKeyEnv, entry.ApiKeyEnv),
+                DefaultModel = Pick("default_model", own.DefaultModel, entry.DefaultModel),
+                TimeoutSeconds = Pick("timeout_seconds", own.TimeoutSeconds, entry.TimeoutSeconds),
+                Values = values,
+            };
+
+            if (conflicts.Count > 0)
+            {
+                _warnings.Add($"{config.DisplayPath}: 'providers.{entry.Name}' and 'providers.{name}' both configure {name} ('{entry.Name}' is another name for it); where they disagree 'providers.{name}' wins: {string.Join(", ", conflicts.Order(StringComparer.Ordinal))}. Keep one entry.");
+            }
+        }
+    }
+
+    /// <summary>Gets the providers config.json selects by name, as the registry names them.</summary>
+    private HashSet<string> SelectedByConfig()
+    {
+        var names = new List<string?> { Config.Provider };
+        names.AddRange(Config.ProviderPerRole.Values);
+        var root = Config.Root;
+        if (root.ValueKind == JsonValueKind.Object)
+        {
+            if (root.TryGetProperty("fallbacks", out var fallbacks))
+            {
+                var chains = fallbacks.ValueKind == JsonValueKind.Object ? fallbacks.EnumerateObject().Select(p => p.Value) : [fallbacks];
+                names.AddRange(chains
+                    .Where(chain => chain.ValueKind == JsonValueKind.Array)
+                    .SelectMany(chain => chain.EnumerateArray())
+                    .Where(item => item.ValueKind == JsonValueKind.String)
+                    .Select(item => RouteCandidate.TryParse(item.GetString())?.Provider));
+            }
+
+            if (root.TryGetProperty("gateway", out var gateway) && gateway.ValueKind == JsonValueKind.Object &&
+                gateway.TryGetProperty("default_provider", out var provider) && provider.ValueKind == JsonValueKind.String)
+            {
+                names.Add(provider.GetString());
+            }
+        }
+
+        return [.. names.Select(Find).OfType<ProviderEntry>().Select(e => e.Name)];
     }
 
     private string? ResolveKey(ProviderEntry entry, ProviderConfig? config, ProviderDefinition? definition)

@@ -77,7 +77,12 @@ internal static class GeminiResponseParser
             return null;
         }
 
-        var input = GeminiJson.GetLong(usage, "promptTokenCount");
+        var prompt = GeminiJson.GetLong(usage, "promptTokenCount");
+
+        // toolUsePromptTokenCount is what the model read back from Google's own tools (search grounding, code
+        // execution, URL context): reported outside promptTokenCount, inside totalTokenCount, billed as input.
+        var toolUse = GeminiJson.GetLong(usage, "toolUsePromptTokenCount");
+        long? input = prompt is null && toolUse is null ? null : (prompt ?? 0) + (toolUse ?? 0);
         var candidates = GeminiJson.GetLong(usage, "candidatesTokenCount");
         var thoughts = GeminiJson.GetLong(usage, "thoughtsTokenCount");
 
@@ -94,9 +99,9 @@ internal static class GeminiResponseParser
             CachedInputTokenCount = GeminiJson.GetLong(usage, "cachedContentTokenCount"),
         };
 
-        if (GeminiJson.GetLong(usage, "toolUsePromptTokenCount") is { } toolUse)
+        if (toolUse is { } toolUseCount)
         {
-            details.AdditionalCounts = new() { ["toolUsePromptTokenCount"] = toolUse };
+            details.AdditionalCounts = new() { ["toolUsePromptTokenCount"] = toolUseCount };
         }
 
         return details;

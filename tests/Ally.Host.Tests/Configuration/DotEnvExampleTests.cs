@@ -21,7 +21,9 @@ public sealed partial class DotEnvExampleTests
         Assert.Contains(samples.Plugins, p => p.Name == "cohere");
 
         // When every variable Ally reads is gathered
-        var read = BuiltInProviders.All.SelectMany(d => d.KeyVariables.Append(d.BaseUrlVariable)).OfType<string>()
+        var read = BuiltInProviders.All
+            .SelectMany(d => d.KeyVariables.Append(d.BaseUrlVariable).Append(d.DefaultModelVariable).Concat(d.SettingVariables.Values.SelectMany(v => v)))
+            .OfType<string>()
             .Concat(samples.Plugins.SelectMany(p => p.Plugin.RequiredEnvVars))
             .Concat([ConfigLoader.ConfigVariable, AllyPaths.HomeVariable, GatewayOptions.KeysVariable, GatewayOptions.AdminKeyVariable])
             .Distinct(StringComparer.Ordinal);

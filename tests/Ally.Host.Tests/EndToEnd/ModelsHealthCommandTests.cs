@@ -175,6 +175,34 @@ public sealed class ModelsHealthCommandTests : IDisposable
         Assert.Equal(anyUp ? 0 : 1, result.ExitCode);
     }
 
+    [Fact]
+    public async Task Health_LocalServers_OnlyTheConfiguredOnesAreChecked()
+    {
+        // Given two local servers pointed at loopback, ollama by OLLAMA_HOST and lmstudio by config.json, no keys,
+        // and the other local servers (vllm, llamacpp, localai) never mentioned
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await LoopbackServer.StartAsync(
+            context => context.Request.Path.Value == "/lm/v1/models"
+                ? Json(context, """{"object":"list","data":[{"id":"qwen-x","object":"model","owned_by":"organization_owner"}]}""")
+                : ListingsAsync(context),
+            ct);
+        var root = server.BaseAddress.ToString().TrimEnd('/');
+        _folder.WriteConfig($$"""{ "providers": { "lmstudio": { "base_url": "{{root}}/lm/v1" } } }""");
+        var environment = new Dictionary<string, string?> { ["OLLAMA_HOST"] = root };
+
+        // When health is checked, as JSON and as a table
+        var json = await AllyProcess.RunAsync(_folder.Root, ["health", "--json", "--timeout", "3"], environment, cancellationToken: ct);
+        var text = await AllyProcess.RunAsync(_folder.Root, ["health", "--timeout", "3"], environment, cancellationToken: ct);
+
+        // Then only the configured ones are there, both up; the unconfigured ones are not probed and not listed
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = JsonDocument.Parse(json.StandardOutput);
+        var providers = document.RootElement.GetProperty("providers").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("status").GetString());
+        Assert.Equal(new Dictionary<string, string?> { ["lmstudio"] = "up", ["ollama"] = "up" }, providers);
+        var rows = text.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(' ')[0]).ToList();
+        Assert.Equal(["lmstudio", "ollama"], rows);
+    }
+
     private static List<string> Ids(JsonElement listing) =>
         [.. listing.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("id").GetString()!)];
 

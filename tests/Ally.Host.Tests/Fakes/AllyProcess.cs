@@ -35,7 +35,8 @@ public static class AllyProcess
         foreach (var key in start.Environment.Keys.ToList())
         {
             if (key.EndsWith("_API_KEY", StringComparison.Ordinal) || key.StartsWith("ALLY_", StringComparison.Ordinal) ||
-                key is "OLLAMA_HOST" or "HF_TOKEN" or "GITHUB_TOKEN" or "OPENAI_BASE_URL")
+                key is "OLLAMA_HOST" or "HF_TOKEN" or "GITHUB_TOKEN" or "OPENAI_BASE_URL" or "OPENAI_API_VERSION" ||
+                key.StartsWith("AZURE_OPENAI_", StringComparison.Ordinal))
             {
                 start.Environment.Remove(key);
             }

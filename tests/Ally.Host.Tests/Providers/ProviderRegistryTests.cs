@@ -257,6 +257,118 @@ public sealed class ProviderRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateClient_ConfigEntryUnderTheAlias_ConfiguresTheCanonicalProvider()
+    {
+        // Given google configured under the name the user knows it by: gemini
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeProviderServer.StartAsync(ct);
+        var registry = Registry(
+            $$"""{ "providers": { "gemini": { "base_url": "{{server.BaseAddress}}", "api_key_env": "MY_GEMINI_KEY", "default_model": "model-x", "timeout_seconds": 7 } } }""",
+            new() { ["MY_GEMINI_KEY"] = Key });
+        var entry = registry.Get("google");
+
+        // When the provider answers a prompt
+        Assert.True(registry.GetStatus(entry).IsReady, registry.GetStatus(entry).Message);
+        using var client = registry.CreateClient("gemini");
+        await client.GetResponseAsync("Hi", cancellationToken: ct);
+
+        // Then every key of the entry applied: the endpoint, the key variable, the model and the timeout
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("/v1beta/models/model-x:generateContent", request.PathAndQuery);
+        Assert.Equal(Key, request.Headers["x-goog-api-key"]);
+        Assert.Equal(["MY_GEMINI_KEY"], registry.RequiredVariables(entry));
+        Assert.Equal(TimeSpan.FromSeconds(7), registry.ResolveSettings(entry).Timeout);
+        Assert.Empty(registry.Warnings);
+    }
+
+    [Fact]
+    public void ResolveSettings_EntriesUnderTheAliasAndTheOwnName_MergeWithTheOwnNameWinningAndAWarning()
+    {
+        // Given entries under both names, disagreeing on the model only
+        var registry = Registry("""
+            { "providers": {
+                "google": { "default_model": "own-model", "safety": "strict" },
+                "gemini": { "default_model": "alias-model", "base_url": "http://127.0.0.1:9", "safety": "off", "region": "eu" } } }
+            """);
+
+        // When the provider's settings are resolved
+        var settings = registry.ResolveSettings(registry.Get("google"));
+
+        // Then the own entry wins where both say something, the alias fills in the rest, and the user is told
+        Assert.Equal("own-model", settings.Model);
+        Assert.Equal(new Uri("http://127.0.0.1:9"), settings.BaseUrl);
+        Assert.Equal("strict", settings.GetValue("safety"));
+        Assert.Equal("eu", settings.GetValue("region"));
+        var warning = Assert.Single(registry.Warnings);
+        Assert.Contains("'providers.gemini' and 'providers.google'", warning, StringComparison.Ordinal);
+        Assert.Contains("default_model, safety", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("base_url", warning, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("AZURE_OPENAI_API_VERSION")]
+    [InlineData("OPENAI_API_VERSION")]
+    public async Task CreateClient_AzureVersionAndDeploymentVariables_UsedWhenConfigNamesNone(string versionVariable)
+    {
+        // Given Azure configured by variables alone, as Microsoft's samples do it
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeProviderServer.StartAsync(ct);
+        var registry = Registry("{}", new()
+        {
+            ["AZURE_OPENAI_ENDPOINT"] = server.BaseAddress.ToString(),
+            ["AZURE_OPENAI_API_KEY"] = Key,
+            [versionVariable] = "2025-04-01-preview",
+            ["AZURE_OPENAI_DEPLOYMENT"] = "env-deploy",
+        });
+
+        // When it answers a prompt
+        using var client = registry.CreateClient("azure");
+        await client.GetResponseAsync("Hi", cancellationToken: ct);
+
+        // Then the call goes to that deployment with that api-version
+        Assert.Equal("/openai/deployments/env-deploy/chat/completions?api-version=2025-04-01-preview", Assert.Single(server.Requests).PathAndQuery);
+    }
+
+    [Fact]
+    public void ResolveSettings_AzureConfigAndVariablesBothSet_ConfigWins()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["AZURE_OPENAI_ENDPOINT"] = "https://res.openai.azure.com",
+            ["AZURE_OPENAI_API_VERSION"] = "from-azure-variable",
+            ["OPENAI_API_VERSION"] = "from-openai-variable",
+            ["AZURE_OPENAI_DEPLOYMENT"] = "env-deploy",
+        };
+        var configured = Registry("""{ "providers": { "azure": { "api_version": "from-config", "default_model": "config-deploy" } } }""", variables);
+        var byVariable = Registry("{}", variables);
+
+        var fromConfig = configured.ResolveSettings(configured.Get("azure"));
+        var fromVariables = byVariable.ResolveSettings(byVariable.Get("azure"));
+
+        Assert.Equal(("from-config", "config-deploy"), (fromConfig.GetValue("api_version"), fromConfig.Model));
+        Assert.Equal(("from-azure-variable", "env-deploy"), (fromVariables.GetValue("api_version"), fromVariables.Model));
+        Assert.Equal("explicit", byVariable.ResolveSettings(byVariable.Get("azure"), model: "explicit").Model);
+    }
+
+    [Theory]
+    [InlineData("{}", null, false)]
+    [InlineData("""{ "provider": "ollama" }""", null, true)]
+    [InlineData("""{ "provider_per_model": { "code_gen": "ollama" } }""", null, true)]
+    [InlineData("""{ "fallbacks": ["groq", "ollama/qwen3"] }""", null, true)]
+    [InlineData("""{ "fallbacks": { "general": ["ollama"] } }""", null, true)]
+    [InlineData("""{ "gateway": { "default_provider": "ollama" } }""", null, true)]
+    [InlineData("""{ "providers": { "ollama": { "default_model": "qwen3" } } }""", null, true)]
+    [InlineData("{}", "OLLAMA_HOST", true)]
+    [InlineData("{}", "OLLAMA_API_KEY", true)]
+    [InlineData("""{ "provider": "lmstudio", "fallbacks": ["vllm"] }""", "LOCALAI_API_KEY", false)]
+    public void IsConfigured_LocalServer_OnlyWhenConfigSelectsItOrItsVariableIsSet(string configJson, string? variable, bool expected)
+    {
+        var registry = Registry(configJson, variable is null ? null : new() { [variable] = "http://127.0.0.1:9" });
+
+        Assert.Equal(expected, registry.IsConfigured(registry.Get("ollama")));
+    }
+
+    [Fact]
     public void Registry_UnknownType_FailsNamingTheKeyAndTheAllowedTypes()
     {
         var failure = Assert.Throws<ConfigException>(() => Registry("""{ "providers": { "x": { "type": "openai-ish", "base_url": "http://127.0.0.1:9" } } }"""));

@@ -627,6 +627,30 @@ public sealed class GeminiChatClientTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_UsageWithToolUsePrompt_CountsToolUseAsInput()
+    {
+        // Given: a grounded answer; Google reports the search results the model read as toolUsePromptTokenCount,
+        // outside promptTokenCount and inside totalTokenCount
+        var ct = TestContext.Current.CancellationToken;
+        const string Body = """
+            {"candidates":[{"content":{"role":"model","parts":[{"text":"Sunny."}]},"finishReason":"STOP"}],
+             "usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":5,"toolUsePromptTokenCount":300,"thoughtsTokenCount":20,"totalTokenCount":337},
+             "modelVersion":"gemini-2.5-flash","responseId":"r-10"}
+            """;
+        await using var server = await GeminiWire.StartJsonAsync(Body, cancellationToken: ct);
+        using var client = GeminiWire.NewClient(server);
+
+        // When
+        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "Weather?")], cancellationToken: ct);
+
+        // Then: input + output equals Google's total
+        Assert.Equal(312, response.Usage!.InputTokenCount);
+        Assert.Equal(25, response.Usage.OutputTokenCount);
+        Assert.Equal(337, response.Usage.TotalTokenCount);
+        Assert.Equal(300, response.Usage.AdditionalCounts!["toolUsePromptTokenCount"]);
+    }
+
+    [Fact]
     public void GetService_Metadata_ReturnsProviderAndModel()
     {
         // Given

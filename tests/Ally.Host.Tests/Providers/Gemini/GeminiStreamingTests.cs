@@ -80,6 +80,27 @@ public sealed class GeminiStreamingTests
     }
 
     [Fact]
+    public async Task GetStreamingResponseAsync_ToolUsePromptTokens_CountAsInput()
+    {
+        // Given: cumulative usage whose last chunk reports 300 tokens of built-in tool results
+        var ct = TestContext.Current.CancellationToken;
+        var body = GeminiWire.Sse(
+            """{"candidates":[{"content":{"role":"model","parts":[{"text":"A"}]}}],"usageMetadata":{"promptTokenCount":12,"totalTokenCount":12}}""",
+            """{"candidates":[{"content":{"role":"model","parts":[{"text":"B"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":5,"toolUsePromptTokenCount":300,"totalTokenCount":317}}""");
+        await using var server = await GeminiWire.StartSseAsync(body, ct);
+        using var client = GeminiWire.NewClient(server);
+
+        // When
+        var updates = await GeminiWire.CollectAsync(client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], cancellationToken: ct));
+
+        // Then
+        var usage = Assert.Single(updates.SelectMany(u => u.Contents).OfType<UsageContent>()).Details;
+        Assert.Equal(312, usage.InputTokenCount);
+        Assert.Equal(5, usage.OutputTokenCount);
+        Assert.Equal(317, usage.TotalTokenCount);
+    }
+
+    [Fact]
     public async Task GetStreamingResponseAsync_ThoughtParts_StayApartFromAnswerText()
     {
         // Given
