@@ -230,7 +230,7 @@ internal sealed partial class InteractiveChat
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var armed = _interrupts.Arm(run);
         var names = all
-            ? _setup.Registry.Entries.Where(e => _setup.Registry.GetStatus(e).IsReady).Select(e => e.Name).ToList()
+            ? _setup.Registry.Entries.Where(e => _setup.Registry.IsWorthChecking(e) && _setup.Registry.GetStatus(e).IsReady).Select(e => e.Name).ToList()
             : [_conversation.Provider];
         var checks = names.Select(async name =>
         {

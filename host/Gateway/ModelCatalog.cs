@@ -52,9 +52,12 @@ internal sealed class ModelCatalog
         return listing;
     }
 
-    /// <summary>Checks every provider concurrently; providers that are not ready are reported without a call.</summary>
+    /// <summary>
+    /// Checks every provider concurrently, as <c>ally health</c> does but listing the ones that are not ready too
+    /// (without a call); local servers nobody configured are left out.
+    /// </summary>
     public async Task<IReadOnlyList<ProviderHealth>> CheckAllAsync(CancellationToken cancellationToken = default) =>
-        await Task.WhenAll(_registry.Entries.Select(e => CheckAsync(e, cancellationToken)));
+        await Task.WhenAll(_registry.Entries.Where(_registry.IsWorthChecking).Select(e => CheckAsync(e, cancellationToken)));
 
     public async Task<ProviderHealth> CheckAsync(ProviderEntry entry, CancellationToken cancellationToken = default)
     {

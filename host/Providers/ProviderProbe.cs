@@ -41,7 +41,7 @@ internal sealed class ProviderProbe
     {
         var entries = _registry.Entries
             .Where(e => _registry.GetStatus(e).State != ProviderStatus.MissingEnv)
-            .Where(e => e.Definition is not { KeyRequired: false } || _registry.IsConfigured(e))
+            .Where(_registry.IsWorthChecking)
             .ToList();
         return await Task.WhenAll(entries.Select(e => CheckAsync(e, timeout, cancellationToken)));
     }

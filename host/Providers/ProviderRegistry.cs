@@ -179,6 +179,12 @@ internal sealed class ProviderRegistry
             definition.KeyVariables.Append(definition.BaseUrlVariable).OfType<string>().Any(Environment.IsSet);
     }
 
+    /// <summary>
+    /// Gets whether health checks should call the provider: always, unless it is a local server that needs no key and
+    /// nobody configured (<see cref="IsConfigured"/>), which would otherwise show as down whenever it is not running.
+    /// </summary>
+    public bool IsWorthChecking(ProviderEntry entry) => entry.Definition is not { KeyRequired: false } || IsConfigured(entry);
+
     /// <summary>Gets the model used when no role or flag names one: <c>default_model</c>, else the provider's variable for it, else its own default.</summary>
     public string? DefaultModel(ProviderEntry entry)
     {

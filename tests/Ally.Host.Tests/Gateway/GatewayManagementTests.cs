@@ -86,7 +86,7 @@ public sealed class GatewayManagementTests
     [Fact]
     public async Task Health_ChecksEveryProviderWithLatency()
     {
-        // Given one provider up, one that answers 500 and built-ins without keys
+        // Given one provider up, one that answers 500, built-ins without keys and local servers nobody configured
         var broken = await LoopbackServer.StartAsync(c => FakeUpstreams.JsonAsync(c, """{"error":{"message":"boom","type":"server_error"}}""", 500), TestContext.Current.CancellationToken);
         var up = await LoopbackServer.StartAsync(FakeUpstreams.OpenAI(), TestContext.Current.CancellationToken);
         await using var gateway = await TestGateway.StartAsync(
@@ -107,6 +107,7 @@ public sealed class GatewayManagementTests
         Assert.Equal("down", health["broken"].GetProperty("status").GetString());
         Assert.Equal("server_error", health["broken"].GetProperty("error_kind").GetString());
         Assert.Equal("not-ready", health["groq"].GetProperty("status").GetString());
+        Assert.DoesNotContain("lmstudio", health.Keys); // a local server nobody configured is not probed (it would show as down)
     }
 
     [Fact]
