@@ -2,19 +2,38 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json.Nodes;
 using Ally.Bench.Gateway;
-using Ally.Host.Configuration;
-using Ally.Host.Gateway;
-using Ally.Host.Logging;
-using Ally.Host.Plugins;
-using Ally.Host.Pricing;
-using Ally.Host.Providers;
-using Ally.Host.Routing;
-using Ally.Host.Usage;
-using Microsoft.Extensions.Logging;
 
-// Usage: dotnet run -c Release --project bench/Ally.Bench.Gateway [-- --seconds 5 --concurrency 1,16,64]
+// Usage: dotnet run -c Release --project bench/Ally.Bench.Gateway [-- --seconds 5 --concurrency 1,16,64 --upstream-ms 0,20]
+// --split: the gateway and the fake upstream each in a process of their own (this benchmark started again with
+// --role gateway|upstream), so that the load generator's work does not share the gateway's thread pool and GC.
+// --pin (implies --split): the gateway pinned to core 0, the load generator and the upstream to core 1 (taskset).
+var roleAt = Array.IndexOf(args, "--role");
+if (roleAt >= 0 && roleAt < args.Length - 1)
+{
+    return await ChildRole.RunAsync(args[roleAt + 1], args);
+}
+
+var pin = args.Contains("--pin");
+var split = pin || args.Contains("--split");
+if (pin && Environment.GetEnvironmentVariable("ALLY_BENCH_PINNED") != "1")
+{
+    // Start again under taskset, so that every thread of the load generator (and the upstream it starts) stays on
+    // core 1 from the first instruction; the gateway is then started on core 0.
+    var again = new ProcessStartInfo { UseShellExecute = false };
+    var command = ChildProcess.SelfCommand(LoadGeneratorCores);
+    again.FileName = command[0];
+    foreach (var argument in command.Skip(1).Concat(args))
+    {
+        again.ArgumentList.Add(argument);
+    }
+
+    again.Environment["ALLY_BENCH_PINNED"] = "1";
+    using var pinned = Process.Start(again)!;
+    await pinned.WaitForExitAsync();
+    return pinned.ExitCode;
+}
+
 var seconds = 5.0;
 var recordUsage = !args.Contains("--no-usage");
 var fileLog = !args.Contains("--no-log");
@@ -44,65 +63,31 @@ void Line(string text = "")
     Out(text);
 }
 
-await using var upstream = await FakeUpstream.StartAsync();
-var directory = Path.Combine(Path.GetTempPath(), "ally-bench-" + Guid.NewGuid().ToString("N"));
-Directory.CreateDirectory(directory);
-const string ClientKey = "bench-client-key-0123456789abcdef";
-var config = new JsonObject
-{
-    ["provider"] = "fake",
-    ["providers"] = new JsonObject
-    {
-        ["fake"] = new JsonObject
-        {
-            ["type"] = "openai-compatible",
-            ["base_url"] = new Uri(upstream.BaseAddress, "v1").ToString(),
-            ["api_key_env"] = "FAKE_API_KEY",
-            ["default_model"] = "gpt-4o-mini",
-        },
-    },
-    ["gateway"] = new JsonObject { ["urls"] = new JsonArray("http://127.0.0.1:0"), ["keys"] = new JsonArray(ClientKey), ["max_concurrent_streams"] = 1024 },
-};
-var configPath = Path.Combine(directory, "config.json");
-await File.WriteAllTextAsync(configPath, config.ToJsonString());
-var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["FAKE_API_KEY"] = "sk-bench-0123456789" };
-var loaded = ConfigLoader.Load(configPath, currentDirectory: directory);
-var environment = new AllyEnvironment(values, _ => null);
-var registry = new ProviderRegistry(loaded, environment, PluginCatalog.Empty(loaded.PluginsDirectory));
+// In one process (the default) the three parties share one thread pool and GC; with --split the upstream and the
+// gateway are child processes and only their addresses, think time and counters cross the process boundary.
+string[] gatewayFlags = [.. args.Where(a => a is "--no-usage" or "--no-log" or "--no-router")];
+await using var upstreamChild = split ? await ChildProcess.StartAsync(null, "--role", "upstream") : null;
+await using var upstream = split ? null : await FakeUpstream.StartAsync();
+var upstreamBase = upstreamChild?.Address ?? upstream!.BaseAddress;
+await using var gatewayChild = split ? await ChildProcess.StartAsync(pin ? GatewayCores : null, ["--role", "gateway", "--upstream", upstreamBase.ToString(), .. gatewayFlags]) : null;
+await using var gateway = split ? null : await GatewayUnderTest.StartAsync(upstreamBase, viaRouter, recordUsage, fileLog);
+const string ClientKey = GatewayUnderTest.ClientKey;
 
-// As `ally serve` builds it: the router over the shared client cache, recording every call in a SQLite usage store
-// (here in a temp folder). --no-usage keeps the router but records nothing; --no-router calls the provider's client
-// directly, as the gateway did before the router was wired in.
-using var usage = new UsageStore(Path.Combine(directory, "ally.db"));
-using var clients = new ProviderClientCache(registry);
-var routing = RoutingConfig.Parse(loaded.Root, loaded.DisplayPath);
-using var routers = new RouterFactory(clients, routing, PriceTable.Create(routing.Pricing), recordUsage ? usage : null, TimeProvider.System);
-IGatewayClientFactory gatewayClients = viaRouter ? new RouterClientFactory(routers) : new DirectClientFactory(clients);
-
-// Logging as `ally serve` has it: everything from Debug up goes to the daily file in the data folder (--no-log: none).
-using var fileLogs = new FileLoggerProvider(Path.Combine(directory, "logs"), TimeProvider.System, LogLevel.Debug);
-using var loggers = LoggerFactory.Create(logging =>
-{
-    logging.SetMinimumLevel(LogLevel.Trace);
-    if (fileLog)
-    {
-        logging.AddProvider(fileLogs);
-    }
-});
-await using var gateway = await GatewayHost.StartAsync(
-    new GatewayServices { Registry = registry, Redactor = new SecretRedactor(values.Values), Clients = gatewayClients, Usage = usage, LoggerFactory = loggers },
-    GatewayOptions.Read(loaded, environment));
-
-var directUrl = new Uri(upstream.BaseAddress, "v1/chat/completions");
-var gatewayUrl = new Uri(gateway.Addresses[0], "v1/chat/completions");
+var directUrl = new Uri(upstreamBase, "v1/chat/completions");
+var gatewayUrl = gatewayChild?.Address ?? gateway!.ChatUrl;
 var directBody = Encoding.UTF8.GetBytes("""{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello."}],"temperature":0.2,"max_tokens":64}""");
 var gatewayBody = Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello."}],"temperature":0.2,"max_tokens":64}""");
 var directStream = Encoding.UTF8.GetBytes("""{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}""");
 var gatewayStream = Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}""");
-
 using var load = new LoadGenerator();
 if (args.Contains("--alloc-profile"))
 {
+    if (split)
+    {
+        Out("--alloc-profile profiles the gateway in this process: run it without --split or --pin.");
+        return 2;
+    }
+
     using var profiler = new AllocationProfiler();
     await load.RunAsync("warmup", gatewayUrl, gatewayBody, ClientKey, 1, TimeSpan.FromSeconds(2));
     await load.RunAsync("warmup", directUrl, directBody, null, 1, TimeSpan.FromSeconds(1));
@@ -122,7 +107,7 @@ if (args.Contains("--alloc-profile"))
 
     Out(string.Create(CultureInfo.InvariantCulture, $"whole process per request: direct {direct.AllocatedBytesPerRequest:0} B, gateway {through.AllocatedBytesPerRequest:0} B, added {through.AllocatedBytesPerRequest - direct.AllocatedBytesPerRequest:0} B ({through.RequestsPerSecond:0} gateway req/s at concurrency 1)"));
 
-    return;
+    return 0;
 }
 
 var duration = TimeSpan.FromSeconds(seconds);
@@ -130,57 +115,106 @@ var warmup = TimeSpan.FromSeconds(Math.Min(2, seconds));
 using var process = Process.GetCurrentProcess();
 process.Refresh();
 var idleWorkingSet = process.WorkingSet64;
+var gatewayIdle = gatewayChild is null ? null : await gatewayChild.StatsAsync();
 
-Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores, workstation non-concurrent GC, {seconds:0.#} s per run; gateway path: {(viaRouter ? "router" : "provider client, no router")}{(viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty)}{(fileLog ? ", file log at Debug" : ", no log")})");
+var layout = !split
+    ? "one process (load generator, upstream and gateway share one thread pool and GC)"
+    : pin
+        ? $"three processes, gateway pinned to core {GatewayCores} ({gatewayIdle!["cores"]:0} core seen), load generator and upstream pinned to core {LoadGeneratorCores}"
+        : "three processes (load generator, upstream, gateway), not pinned";
+Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(viaRouter ? "router" : "provider client, no router")}{(viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty)}{(fileLog ? ", file log at Debug" : ", no log")})");
 Line();
+
+// In one process the allocations are the whole process's, gateway run minus direct run; split, they are the gateway
+// process's own, with its CPU time.
+var costHeader = split ? "gateway process alloc/req | gateway CPU µs/req" : "gateway alloc/req (added)";
+var costAlign = split ? "---:|---:" : "---:";
+async Task<string> MeasureAsync(Func<Task<LoadResult>> gatewayRun, LoadResult direct, Action<LoadResult> keep)
+{
+    var before = gatewayChild is null ? null : await gatewayChild.StatsAsync();
+    var through = await gatewayRun();
+    keep(through);
+    if (gatewayChild is null)
+    {
+        return string.Create(CultureInfo.InvariantCulture, $"{(through.AllocatedBytesPerRequest - direct.AllocatedBytesPerRequest) / 1024:0.0} KiB");
+    }
+
+    var after = await gatewayChild.StatsAsync();
+    var count = Math.Max(1, through.LatenciesMs.Length);
+    return string.Create(CultureInfo.InvariantCulture,
+        $"{(after["allocated"] - before!["allocated"]) / count / 1024:0.0} KiB | {(after["cpu_ms"] - before["cpu_ms"]) * 1000 / count:0}");
+}
+
 foreach (var delay in delays)
 {
-    FakeUpstream.Delay = delay;
+    if (upstreamChild is null)
+    {
+        FakeUpstream.Delay = delay;
+    }
+    else
+    {
+        await upstreamChild.SendAsync(string.Create(CultureInfo.InvariantCulture, $"delay {delay.TotalMilliseconds}"));
+    }
+
     Line($"## Whole answers (non-streamed), upstream answering {Describe(delay)}: client-observed latency in ms");
     Line();
-    Line("| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | direct req/s | gateway req/s | gateway alloc/req (added) | errors |");
-    Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    Line($"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | direct req/s | gateway req/s | {costHeader} | errors |");
+    Line($"|---:|---:|---:|---:|---:|---:|---:|---:|---:|{costAlign}|---:|");
     foreach (var concurrency in levels)
     {
         await load.RunAsync("warmup", directUrl, directBody, null, concurrency, warmup);
         await load.RunAsync("warmup", gatewayUrl, gatewayBody, ClientKey, concurrency, warmup);
         var direct = await load.RunAsync("direct", directUrl, directBody, null, concurrency, duration);
-        var through = await load.RunAsync("gateway", gatewayUrl, gatewayBody, ClientKey, concurrency, duration);
+        LoadResult through = null!;
+        var cost = await MeasureAsync(() => load.RunAsync("gateway", gatewayUrl, gatewayBody, ClientKey, concurrency, duration), direct, r => through = r);
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"| {concurrency} | {direct.Percentile(50):0.000} | {through.Percentile(50):0.000} | **{through.Percentile(50) - direct.Percentile(50):0.000}** | {direct.Percentile(99):0.000} | {through.Percentile(99):0.000} | **{through.Percentile(99) - direct.Percentile(99):0.000}** | {direct.RequestsPerSecond:0} | {through.RequestsPerSecond:0} | {(through.AllocatedBytesPerRequest - direct.AllocatedBytesPerRequest) / 1024:0.0} KiB | {direct.Errors + through.Errors} |"));
+            $"| {concurrency} | {direct.Percentile(50):0.000} | {through.Percentile(50):0.000} | **{through.Percentile(50) - direct.Percentile(50):0.000}** | {direct.Percentile(99):0.000} | {through.Percentile(99):0.000} | **{through.Percentile(99) - direct.Percentile(99):0.000}** | {direct.RequestsPerSecond:0} | {through.RequestsPerSecond:0} | {cost} | {direct.Errors + through.Errors} |"));
         ReportErrors(direct, through);
     }
 
     Line();
     Line($"## Streams, upstream answering {Describe(delay)}: time to first token (first content chunk), ms");
     Line();
-    Line("| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | gateway streams/s | errors |");
-    Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    Line($"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | gateway streams/s |{(split ? " gateway process alloc/stream | gateway CPU µs/stream |" : string.Empty)} errors |");
+    Line($"|---:|---:|---:|---:|---:|---:|---:|---:|{(split ? "---:|---:|" : string.Empty)}---:|");
     foreach (var concurrency in levels)
     {
         await load.RunFirstTokenAsync("warmup", directUrl, directStream, null, concurrency, warmup);
         await load.RunFirstTokenAsync("warmup", gatewayUrl, gatewayStream, ClientKey, concurrency, warmup);
         var direct = await load.RunFirstTokenAsync("direct", directUrl, directStream, null, concurrency, duration);
-        var through = await load.RunFirstTokenAsync("gateway", gatewayUrl, gatewayStream, ClientKey, concurrency, duration);
+        LoadResult through = null!;
+        var cost = await MeasureAsync(() => load.RunFirstTokenAsync("gateway", gatewayUrl, gatewayStream, ClientKey, concurrency, duration), direct, r => through = r);
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"| {concurrency} | {direct.Percentile(50):0.000} | {through.Percentile(50):0.000} | **{through.Percentile(50) - direct.Percentile(50):0.000}** | {direct.Percentile(99):0.000} | {through.Percentile(99):0.000} | **{through.Percentile(99) - direct.Percentile(99):0.000}** | {through.RequestsPerSecond:0} | {direct.Errors + through.Errors} |"));
+            $"| {concurrency} | {direct.Percentile(50):0.000} | {through.Percentile(50):0.000} | **{through.Percentile(50) - direct.Percentile(50):0.000}** | {direct.Percentile(99):0.000} | {through.Percentile(99):0.000} | **{through.Percentile(99) - direct.Percentile(99):0.000}** | {through.RequestsPerSecond:0} |{(split ? $" {cost} |" : string.Empty)} {direct.Errors + through.Errors} |"));
         ReportErrors(direct, through);
     }
+
     Line();
 }
 
 process.Refresh();
-var info = GC.GetGCMemoryInfo();
 Line();
-Line("## Memory (whole benchmark process: load generator, fake upstream and gateway)");
-Line();
-Line(string.Create(CultureInfo.InvariantCulture, $"- working set after start-up: {idleWorkingSet / 1048576.0:0.0} MiB; after the runs: {process.WorkingSet64 / 1048576.0:0.0} MiB (peak {process.PeakWorkingSet64 / 1048576.0:0.0} MiB)"));
-Line(string.Create(CultureInfo.InvariantCulture, $"- GC heap after the runs: {info.HeapSizeBytes / 1048576.0:0.0} MiB; live after a full collection: {GC.GetTotalMemory(forceFullCollection: true) / 1048576.0:0.0} MiB; gen0/1/2 collections: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
-await usage.FlushAsync();
-var recorded = (await UsageReport.BuildAsync(usage, null, UsageGrouping.Provider)).Total.Calls;
-Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded in the usage store: {recorded}"));
+if (gatewayChild is null)
+{
+    var info = GC.GetGCMemoryInfo();
+    Line("## Memory (whole benchmark process: load generator, fake upstream and gateway)");
+    Line();
+    Line(string.Create(CultureInfo.InvariantCulture, $"- working set after start-up: {idleWorkingSet / 1048576.0:0.0} MiB; after the runs: {process.WorkingSet64 / 1048576.0:0.0} MiB (peak {process.PeakWorkingSet64 / 1048576.0:0.0} MiB)"));
+    Line(string.Create(CultureInfo.InvariantCulture, $"- GC heap after the runs: {info.HeapSizeBytes / 1048576.0:0.0} MiB; live after a full collection: {GC.GetTotalMemory(forceFullCollection: true) / 1048576.0:0.0} MiB; gen0/1/2 collections: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
+    var recorded = await gateway!.RecordedCallsAsync();
+    Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded in the usage store: {recorded}"));
+}
+else
+{
+    var end = await gatewayChild.StatsAsync();
+    Line("## Memory (the gateway process alone)");
+    Line();
+    Line(string.Create(CultureInfo.InvariantCulture, $"- working set after start-up: {gatewayIdle!["working_set"] / 1048576.0:0.0} MiB; after the runs: {end["working_set"] / 1048576.0:0.0} MiB (peak {end["peak_working_set"] / 1048576.0:0.0} MiB)"));
+    Line(string.Create(CultureInfo.InvariantCulture, $"- GC heap after the runs: {end["heap"] / 1048576.0:0.0} MiB; gen0/1/2 collections: {end["gen0"]:0}/{end["gen1"]:0}/{end["gen2"]:0}"));
+    Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded in the usage store: {end["calls"]:0}"));
+}
 
-Directory.Delete(directory, recursive: true);
+return 0;
 
 static string Describe(TimeSpan delay) => delay == TimeSpan.Zero ? "at once (saturating closed loop)" : $"after {delay.TotalMilliseconds:0} ms";
 
@@ -200,4 +234,10 @@ static void Out(string text)
 #pragma warning disable RS0030 // a benchmark's console output is its report
     Console.WriteLine(text);
 #pragma warning restore RS0030
+}
+
+internal static partial class Program
+{
+    private const string GatewayCores = "0";
+    private const string LoadGeneratorCores = "1";
 }
