@@ -33,11 +33,62 @@ internal sealed class LoadGenerator : IDisposable
     public Task<LoadResult> RunFirstTokenAsync(string target, Uri url, byte[] body, string? bearer, int concurrency, TimeSpan duration) =>
         RunCoreAsync(target, url, body, bearer, concurrency, duration, firstPiece: true);
 
+    /// <summary>
+    /// Runs direct and gateway requests alternately in each worker (direct, gateway, direct, ...), so that both series
+    /// see the same disturbances; each gateway latency minus the direct one just before it in the same worker is a pair.
+    /// </summary>
+    public async Task<InterleavedResult> RunInterleavedAsync(Uri directUrl, byte[] directBody, Uri gatewayUrl, byte[] gatewayBody, string bearer, int concurrency, TimeSpan duration, bool firstPiece)
+    {
+        var direct = new List<double>[concurrency];
+        var gateway = new List<double>[concurrency];
+        var pairs = new List<double>[concurrency];
+        var errors = new Errors();
+        var started = Stopwatch.GetTimestamp();
+        var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var workers = Enumerable.Range(0, concurrency).Select(i => Task.Run(async () =>
+        {
+            var myDirect = direct[i] = new List<double>(4096);
+            var myGateway = gateway[i] = new List<double>(4096);
+            var myPairs = pairs[i] = new List<double>(4096);
+            var buffer = new byte[16 * 1024];
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                var d = await OnceAsync(directUrl, directBody, null, firstPiece, buffer, errors);
+                if (d is { } directMs)
+                {
+                    myDirect.Add(directMs);
+                }
+
+                var g = await OnceAsync(gatewayUrl, gatewayBody, bearer, firstPiece, buffer, errors);
+                if (g is { } gatewayMs)
+                {
+                    myGateway.Add(gatewayMs);
+                    if (d is { } before)
+                    {
+                        myPairs.Add(gatewayMs - before);
+                    }
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new InterleavedResult(
+            new LoadResult("direct", concurrency, Sorted(direct), seconds, 0, 0),
+            new LoadResult("gateway", concurrency, Sorted(gateway), seconds, 0, errors.Count) { FirstError = errors.First },
+            new LoadResult("pairs", concurrency, Sorted(pairs), seconds, 0, 0));
+
+        static double[] Sorted(List<double>[] lists)
+        {
+            var all = lists.SelectMany(l => l).ToArray();
+            Array.Sort(all);
+            return all;
+        }
+    }
+
     private async Task<LoadResult> RunCoreAsync(string target, Uri url, byte[] body, string? bearer, int concurrency, TimeSpan duration, bool firstPiece)
     {
         var latencies = new List<double>[concurrency];
-        var errors = 0;
-        string? firstError = null;
+        var errors = new Errors();
         GC.Collect();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var started = Stopwatch.GetTimestamp();
@@ -48,48 +99,9 @@ internal sealed class LoadGenerator : IDisposable
             var buffer = new byte[16 * 1024];
             while (Stopwatch.GetTimestamp() < end)
             {
-                var start = Stopwatch.GetTimestamp();
-                try
+                if (await OnceAsync(url, body, bearer, firstPiece, buffer, errors) is { } ms)
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
-                    request.Content.Headers.ContentType = Json;
-                    if (bearer is not null)
-                    {
-                        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-                    }
-
-                    using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                    if (response.StatusCode != HttpStatusCode.OK)
-                    {
-                        Interlocked.Increment(ref errors);
-                        firstError ??= $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-                        continue;
-                    }
-
-                    await using var stream = await response.Content.ReadAsStreamAsync();
-                    var firstSeenAt = 0L;
-                    int read;
-                    while ((read = await stream.ReadAsync(buffer)) > 0)
-                    {
-                        if (firstPiece && firstSeenAt == 0 && buffer.AsSpan(0, read).IndexOf("\"content\""u8) >= 0)
-                        {
-                            firstSeenAt = Stopwatch.GetTimestamp();
-                        }
-                    }
-
-                    var stop = firstPiece ? firstSeenAt : Stopwatch.GetTimestamp();
-                    if (stop == 0)
-                    {
-                        Interlocked.Increment(ref errors);
-                        continue;
-                    }
-
-                    mine.Add(Stopwatch.GetElapsedTime(start, stop).TotalMilliseconds);
-                }
-                catch (HttpRequestException exception)
-                {
-                    Interlocked.Increment(ref errors);
-                    firstError ??= exception.Message;
+                    mine.Add(ms);
                 }
             }
         })).ToArray();
@@ -98,6 +110,71 @@ internal sealed class LoadGenerator : IDisposable
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
-        return new LoadResult(target, concurrency, all, seconds, all.Length == 0 ? 0 : (double)allocated / all.Length, errors) { FirstError = firstError };
+        return new LoadResult(target, concurrency, all, seconds, all.Length == 0 ? 0 : (double)allocated / all.Length, errors.Count) { FirstError = errors.First };
+    }
+
+    /// <summary>Sends one request and returns its latency in ms (to the whole answer, or to the first content piece), or null on an error.</summary>
+    private async Task<double?> OnceAsync(Uri url, byte[] body, string? bearer, bool firstPiece, byte[] buffer, Errors errors)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = Json;
+            if (bearer is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            }
+
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                errors.Add($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                return null;
+            }
+
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            var firstSeenAt = 0L;
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                if (firstPiece && firstSeenAt == 0 && buffer.AsSpan(0, read).IndexOf("\"content\""u8) >= 0)
+                {
+                    firstSeenAt = Stopwatch.GetTimestamp();
+                }
+            }
+
+            var stop = firstPiece ? firstSeenAt : Stopwatch.GetTimestamp();
+            if (stop == 0)
+            {
+                errors.Add($"{url}: no content piece in the stream");
+                return null;
+            }
+
+            return Stopwatch.GetElapsedTime(start, stop).TotalMilliseconds;
+        }
+        catch (HttpRequestException exception)
+        {
+            errors.Add(exception.Message);
+            return null;
+        }
+    }
+
+    private sealed class Errors
+    {
+        private int _count;
+
+        public int Count => _count;
+
+        public string? First { get; private set; }
+
+        public void Add(string error)
+        {
+            Interlocked.Increment(ref _count);
+            First ??= error;
+        }
     }
 }
+
+/// <summary>One interleaved run: the direct and gateway latencies, and each gateway latency minus the direct one just before it in the same worker.</summary>
+internal sealed record InterleavedResult(LoadResult Direct, LoadResult Gateway, LoadResult Pairs);

@@ -8,6 +8,8 @@ using Ally.Bench.Gateway;
 // --split: the gateway and the fake upstream each in a process of their own (this benchmark started again with
 // --role gateway|upstream), so that the load generator's work does not share the gateway's thread pool and GC.
 // --pin (implies --split): the gateway pinned to core 0, the load generator and the upstream to core 1 (taskset).
+// --interleave: one run per row in which every worker alternates direct and gateway requests, with the per-pair
+// difference (gateway minus the direct request just before it in the same worker) reported beside the percentiles.
 var roleAt = Array.IndexOf(args, "--role");
 if (roleAt >= 0 && roleAt < args.Length - 1)
 {
@@ -38,6 +40,7 @@ var seconds = 5.0;
 var recordUsage = !args.Contains("--no-usage");
 var fileLog = !args.Contains("--no-log");
 var viaRouter = !args.Contains("--no-router");
+var interleave = args.Contains("--interleave");
 int[] levels = [1, 16, 64];
 TimeSpan[] delays = [TimeSpan.Zero, TimeSpan.FromMilliseconds(20)];
 for (var i = 0; i < args.Length - 1; i++)
@@ -145,7 +148,65 @@ async Task<string> MeasureAsync(Func<Task<LoadResult>> gatewayRun, LoadResult di
         $"{(after["allocated"] - before!["allocated"]) / count / 1024:0.0} KiB | {(after["cpu_ms"] - before["cpu_ms"]) * 1000 / count:0}");
 }
 
-foreach (var delay in delays)
+if (interleave)
+{
+    Line("Interleaved: in each row one run in which every worker alternates a direct and a gateway request; \"pair\" is each gateway latency minus the direct one just before it from the same worker (its p1, p50, p99).");
+    Line();
+}
+
+async Task<string> MeasureInterleavedAsync(Func<Task<InterleavedResult>> run, Action<InterleavedResult> keep)
+{
+    var before = gatewayChild is null ? null : await gatewayChild.StatsAsync();
+    var result = await run();
+    keep(result);
+    if (gatewayChild is null)
+    {
+        return string.Empty;
+    }
+
+    var after = await gatewayChild.StatsAsync();
+    var count = Math.Max(1, result.Gateway.LatenciesMs.Length);
+    return string.Create(CultureInfo.InvariantCulture,
+        $" {(after["allocated"] - before!["allocated"]) / count / 1024:0.0} KiB | {(after["cpu_ms"] - before["cpu_ms"]) * 1000 / count:0} |");
+}
+
+async Task InterleavedTableAsync(bool firstPiece, byte[] direct, byte[] through)
+{
+    Line($"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | pair p1 | pair p50 | pair p99 | pairs | gateway req/s |{(split ? " gateway process alloc/req | gateway CPU µs/req |" : string.Empty)} errors |");
+    Line($"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{(split ? "---:|---:|" : string.Empty)}---:|");
+    foreach (var concurrency in levels)
+    {
+        await load.RunInterleavedAsync(directUrl, direct, gatewayUrl, through, ClientKey, concurrency, warmup, firstPiece);
+        InterleavedResult r = null!;
+        var cost = await MeasureInterleavedAsync(() => load.RunInterleavedAsync(directUrl, direct, gatewayUrl, through, ClientKey, concurrency, duration, firstPiece), x => r = x);
+        Line(string.Create(CultureInfo.InvariantCulture,
+            $"| {concurrency} | {r.Direct.Percentile(50):0.000} | {r.Gateway.Percentile(50):0.000} | **{r.Gateway.Percentile(50) - r.Direct.Percentile(50):0.000}** | {r.Direct.Percentile(99):0.000} | {r.Gateway.Percentile(99):0.000} | **{r.Gateway.Percentile(99) - r.Direct.Percentile(99):0.000}** | {r.Pairs.Percentile(1):0.000} | {r.Pairs.Percentile(50):0.000} | **{r.Pairs.Percentile(99):0.000}** | {r.Pairs.LatenciesMs.Length} | {r.Gateway.RequestsPerSecond:0} |{cost} {r.Gateway.Errors} |"));
+        ReportErrors(r.Gateway);
+    }
+}
+
+foreach (var delay in delays.Where(_ => interleave))
+{
+    if (upstreamChild is null)
+    {
+        FakeUpstream.Delay = delay;
+    }
+    else
+    {
+        await upstreamChild.SendAsync(string.Create(CultureInfo.InvariantCulture, $"delay {delay.TotalMilliseconds}"));
+    }
+
+    Line($"## Whole answers (non-streamed), upstream answering {Describe(delay)}, interleaved: client-observed latency in ms");
+    Line();
+    await InterleavedTableAsync(firstPiece: false, directBody, gatewayBody);
+    Line();
+    Line($"## Streams, upstream answering {Describe(delay)}, interleaved: time to first token (first content chunk), ms");
+    Line();
+    await InterleavedTableAsync(firstPiece: true, directStream, gatewayStream);
+    Line();
+}
+
+foreach (var delay in delays.Where(_ => !interleave))
 {
     if (upstreamChild is null)
     {
@@ -218,9 +279,9 @@ return 0;
 
 static string Describe(TimeSpan delay) => delay == TimeSpan.Zero ? "at once (saturating closed loop)" : $"after {delay.TotalMilliseconds:0} ms";
 
-void ReportErrors(LoadResult direct, LoadResult through)
+void ReportErrors(params LoadResult[] results)
 {
-    foreach (var result in new[] { direct, through })
+    foreach (var result in results)
     {
         if (result.FirstError is { } error)
         {
