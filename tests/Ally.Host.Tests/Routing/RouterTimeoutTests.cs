@@ -105,15 +105,7 @@ public sealed class RouterTimeoutTests
     {
         // Given: the provider stalls after its first piece
         var time = new FakeTimeProvider();
-        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var a = new ScriptedProvider("a")
-        {
-            BetweenPieces = ct =>
-            {
-                stalled.TrySetResult();
-                return ScriptedProvider.StallAsync(ct);
-            },
-        };
+        var a = ScriptedProvider.StallingAfterFirstPiece("a", out var stalled);
         var source = new ScriptedProviderSource(a, new("b"));
         using var router = Create(source, options: NoRetries with { IdleTimeout = TimeSpan.FromSeconds(7) }, time: time);
         var received = "";
@@ -208,15 +200,7 @@ public sealed class RouterTimeoutTests
     {
         // Given: the router allows 60 s between pieces, but providers.a.idle_timeout_seconds is 2
         var time = new FakeTimeProvider();
-        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var a = new ScriptedProvider("a")
-        {
-            BetweenPieces = ct =>
-            {
-                stalled.TrySetResult();
-                return ScriptedProvider.StallAsync(ct);
-            },
-        };
+        var a = ScriptedProvider.StallingAfterFirstPiece("a", out var stalled);
         var providers = new Dictionary<string, ProviderRouteOptions> { ["a"] = new() { IdleTimeout = TimeSpan.FromSeconds(2) } };
         using var router = Create(new ScriptedProviderSource(a, new("b")), options: NoRetries with { IdleTimeout = TimeSpan.FromSeconds(60) }, time: time, providers: providers);
 

@@ -62,6 +62,21 @@ internal sealed class ScriptedProvider
     public ProviderException Error(ProviderErrorKind kind, TimeSpan? retryAfter = null, int? status = null) =>
         new(kind, $"{Name} says {kind}", Name, status, retryAfter);
 
+    /// <summary>Creates a provider that stalls after its first streamed piece; <paramref name="stalled"/> completes when it does.</summary>
+    public static ScriptedProvider StallingAfterFirstPiece(string name, out TaskCompletionSource stalled)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stalled = signal;
+        return new ScriptedProvider(name)
+        {
+            BetweenPieces = ct =>
+            {
+                signal.TrySetResult();
+                return StallAsync(ct);
+            },
+        };
+    }
+
     /// <summary>A stall that only ends when the call is cancelled.</summary>
     public static async Task StallAsync(CancellationToken cancellationToken) =>
         await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
