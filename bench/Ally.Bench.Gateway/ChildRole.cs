@@ -7,7 +7,7 @@ namespace Ally.Bench.Gateway;
 /// <summary>
 /// What this benchmark does when started as a child (<c>--role upstream</c> or <c>--role gateway --upstream URL</c>):
 /// serve, print <c>@ready URL</c>, then answer commands on standard input until <c>quit</c> or its end:
-/// <c>delay MS</c> (the upstream's think time) and <c>stats</c> (this process's allocations, CPU time and memory).
+/// <c>delay MS [JITTER_MS]</c> (the upstream's think time) and <c>stats</c> (this process's allocations, CPU time and memory).
 /// </summary>
 internal static class ChildRole
 {
@@ -66,7 +66,9 @@ internal static class ChildRole
 
             if (command.StartsWith("delay ", StringComparison.Ordinal))
             {
-                FakeUpstream.Delay = TimeSpan.FromMilliseconds(double.Parse(command["delay ".Length..], CultureInfo.InvariantCulture));
+                var parts = command["delay ".Length..].Split(' ');
+                FakeUpstream.Delay = TimeSpan.FromMilliseconds(double.Parse(parts[0], CultureInfo.InvariantCulture));
+                FakeUpstream.Jitter = parts.Length > 1 ? TimeSpan.FromMilliseconds(double.Parse(parts[1], CultureInfo.InvariantCulture)) : TimeSpan.Zero;
                 Reply("@ok");
             }
             else if (command == "stats")
@@ -75,7 +77,7 @@ internal static class ChildRole
                 var info = GC.GetGCMemoryInfo();
                 var calls = await recordedCalls();
                 Reply(string.Create(CultureInfo.InvariantCulture,
-                    $"@stats allocated={GC.GetTotalAllocatedBytes(precise: true)} cpu_ms={process.TotalProcessorTime.TotalMilliseconds:0.0} working_set={process.WorkingSet64} peak_working_set={process.PeakWorkingSet64} heap={info.HeapSizeBytes} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} calls={calls} cores={Environment.ProcessorCount}"));
+                    $"@stats allocated={GC.GetTotalAllocatedBytes(precise: true)} cpu_ms={process.TotalProcessorTime.TotalMilliseconds:0.0} working_set={process.WorkingSet64} peak_working_set={process.PeakWorkingSet64} heap={info.HeapSizeBytes} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} calls={calls} cores={Environment.ProcessorCount} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()}"));
             }
             else
             {

@@ -23,6 +23,11 @@ internal sealed class LoadGenerator : IDisposable
         Timeout = TimeSpan.FromSeconds(30),
     };
 
+    private int _withoutHold;
+
+    /// <summary>Gets how many answers so far carried no <see cref="HoldMarker"/> (their net latency is the whole latency).</summary>
+    public int AnswersWithoutHold => _withoutHold;
+
     public void Dispose() => _http.Dispose();
 
     /// <summary>Runs whole requests and measures until the full answer is read.</summary>
@@ -42,6 +47,9 @@ internal sealed class LoadGenerator : IDisposable
         var direct = new List<double>[concurrency];
         var gateway = new List<double>[concurrency];
         var pairs = new List<double>[concurrency];
+        var netDirect = new List<double>[concurrency];
+        var netGateway = new List<double>[concurrency];
+        var netPairs = new List<double>[concurrency];
         var errors = new Errors();
         var started = Stopwatch.GetTimestamp();
         var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -50,22 +58,28 @@ internal sealed class LoadGenerator : IDisposable
             var myDirect = direct[i] = new List<double>(4096);
             var myGateway = gateway[i] = new List<double>(4096);
             var myPairs = pairs[i] = new List<double>(4096);
+            var myNetDirect = netDirect[i] = new List<double>(4096);
+            var myNetGateway = netGateway[i] = new List<double>(4096);
+            var myNetPairs = netPairs[i] = new List<double>(4096);
             var buffer = new byte[16 * 1024];
             while (Stopwatch.GetTimestamp() < end)
             {
                 var d = await OnceAsync(directUrl, directBody, null, firstPiece, buffer, errors);
-                if (d is { } directMs)
+                if (d is { } directSample)
                 {
-                    myDirect.Add(directMs);
+                    myDirect.Add(directSample.Ms);
+                    myNetDirect.Add(directSample.NetMs);
                 }
 
                 var g = await OnceAsync(gatewayUrl, gatewayBody, bearer, firstPiece, buffer, errors);
-                if (g is { } gatewayMs)
+                if (g is { } gatewaySample)
                 {
-                    myGateway.Add(gatewayMs);
+                    myGateway.Add(gatewaySample.Ms);
+                    myNetGateway.Add(gatewaySample.NetMs);
                     if (d is { } before)
                     {
-                        myPairs.Add(gatewayMs - before);
+                        myPairs.Add(gatewaySample.Ms - before.Ms);
+                        myNetPairs.Add(gatewaySample.NetMs - before.NetMs);
                     }
                 }
             }
@@ -75,7 +89,10 @@ internal sealed class LoadGenerator : IDisposable
         return new InterleavedResult(
             new LoadResult("direct", concurrency, Sorted(direct), seconds, 0, 0),
             new LoadResult("gateway", concurrency, Sorted(gateway), seconds, 0, errors.Count) { FirstError = errors.First },
-            new LoadResult("pairs", concurrency, Sorted(pairs), seconds, 0, 0));
+            new LoadResult("pairs", concurrency, Sorted(pairs), seconds, 0, 0),
+            new LoadResult("direct, net", concurrency, Sorted(netDirect), seconds, 0, 0),
+            new LoadResult("gateway, net", concurrency, Sorted(netGateway), seconds, 0, 0),
+            new LoadResult("pairs, net", concurrency, Sorted(netPairs), seconds, 0, 0));
 
         static double[] Sorted(List<double>[] lists)
         {
@@ -99,9 +116,9 @@ internal sealed class LoadGenerator : IDisposable
             var buffer = new byte[16 * 1024];
             while (Stopwatch.GetTimestamp() < end)
             {
-                if (await OnceAsync(url, body, bearer, firstPiece, buffer, errors) is { } ms)
+                if (await OnceAsync(url, body, bearer, firstPiece, buffer, errors) is { } sample)
                 {
-                    mine.Add(ms);
+                    mine.Add(sample.Ms);
                 }
             }
         })).ToArray();
@@ -113,8 +130,11 @@ internal sealed class LoadGenerator : IDisposable
         return new LoadResult(target, concurrency, all, seconds, all.Length == 0 ? 0 : (double)allocated / all.Length, errors.Count) { FirstError = errors.First };
     }
 
-    /// <summary>Sends one request and returns its latency in ms (to the whole answer, or to the first content piece), or null on an error.</summary>
-    private async Task<double?> OnceAsync(Uri url, byte[] body, string? bearer, bool firstPiece, byte[] buffer, Errors errors)
+    /// <summary>
+    /// Sends one request and returns its latency in ms (to the whole answer, or to the first content piece) and the
+    /// upstream's own time for it (its <see cref="HoldMarker"/>), or null on an error.
+    /// </summary>
+    private async Task<Sample?> OnceAsync(Uri url, byte[] body, string? bearer, bool firstPiece, byte[] buffer, Errors errors)
     {
         var start = Stopwatch.GetTimestamp();
         try
@@ -135,13 +155,19 @@ internal sealed class LoadGenerator : IDisposable
 
             await using var stream = await response.Content.ReadAsStreamAsync();
             var firstSeenAt = 0L;
+            double? hold = null;
+            var filled = 0;
             int read;
-            while ((read = await stream.ReadAsync(buffer)) > 0)
+            while ((read = await stream.ReadAsync(buffer.AsMemory(filled))) > 0)
             {
-                if (firstPiece && firstSeenAt == 0 && buffer.AsSpan(0, read).IndexOf("\"content\""u8) >= 0)
+                if (firstPiece && firstSeenAt == 0 && buffer.AsSpan(0, filled + read).IndexOf("\"content\""u8) >= 0)
                 {
                     firstSeenAt = Stopwatch.GetTimestamp();
                 }
+
+                // The marker may straddle two reads: keep what was read until it is found, then just drain.
+                hold ??= HoldMarker.Find(buffer.AsSpan(0, filled + read));
+                filled = hold is null && filled + read < buffer.Length - 1024 ? filled + read : 0;
             }
 
             var stop = firstPiece ? firstSeenAt : Stopwatch.GetTimestamp();
@@ -151,7 +177,13 @@ internal sealed class LoadGenerator : IDisposable
                 return null;
             }
 
-            return Stopwatch.GetElapsedTime(start, stop).TotalMilliseconds;
+            var ms = Stopwatch.GetElapsedTime(start, stop).TotalMilliseconds;
+            if (hold is null)
+            {
+                Interlocked.Increment(ref _withoutHold);
+            }
+
+            return new Sample(ms, ms - (hold ?? 0));
         }
         catch (HttpRequestException exception)
         {
@@ -176,5 +208,11 @@ internal sealed class LoadGenerator : IDisposable
     }
 }
 
-/// <summary>One interleaved run: the direct and gateway latencies, and each gateway latency minus the direct one just before it in the same worker.</summary>
-internal sealed record InterleavedResult(LoadResult Direct, LoadResult Gateway, LoadResult Pairs);
+/// <summary>One request's latency, and the same less the upstream's own time for it (its hold), in ms.</summary>
+internal readonly record struct Sample(double Ms, double NetMs);
+
+/// <summary>
+/// One interleaved run: the direct and gateway latencies, and each gateway latency minus the direct one just before it
+/// in the same worker; then the same three net of the upstream's own time for each request.
+/// </summary>
+internal sealed record InterleavedResult(LoadResult Direct, LoadResult Gateway, LoadResult Pairs, LoadResult NetDirect, LoadResult NetGateway, LoadResult NetPairs);

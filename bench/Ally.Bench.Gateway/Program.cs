@@ -9,7 +9,10 @@ using Ally.Bench.Gateway;
 // --role gateway|upstream), so that the load generator's work does not share the gateway's thread pool and GC.
 // --pin (implies --split): the gateway pinned to core 0, the load generator and the upstream to core 1 (taskset).
 // --interleave: one run per row in which every worker alternates direct and gateway requests, with the per-pair
-// difference (gateway minus the direct request just before it in the same worker) reported beside the percentiles.
+// difference (gateway minus the direct request just before it in the same worker) reported beside the percentiles,
+// both as measured and net of the upstream's own time for each request (which the fake upstream writes into its answer).
+// --upstream-jitter-ms J: each request's think time drawn uniformly from upstream-ms ± J (a model's time varies).
+// --through nginx: nginx as a bare reverse proxy in place of Ally's gateway, the floor under any gateway here.
 var roleAt = Array.IndexOf(args, "--role");
 if (roleAt >= 0 && roleAt < args.Length - 1)
 {
@@ -43,6 +46,8 @@ var viaRouter = !args.Contains("--no-router");
 var interleave = args.Contains("--interleave");
 int[] levels = [1, 16, 64];
 TimeSpan[] delays = [TimeSpan.Zero, TimeSpan.FromMilliseconds(20)];
+var jitter = TimeSpan.Zero;
+var gatewayKind = "ally";
 for (var i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--seconds")
@@ -53,12 +58,29 @@ for (var i = 0; i < args.Length - 1; i++)
     {
         delays = [.. args[i + 1].Split(',').Select(s => TimeSpan.FromMilliseconds(double.Parse(s, CultureInfo.InvariantCulture)))];
     }
+    else if (args[i] == "--through")
+    {
+        gatewayKind = args[i + 1];
+    }
+    else if (args[i] == "--upstream-jitter-ms")
+    {
+        jitter = TimeSpan.FromMilliseconds(double.Parse(args[i + 1], CultureInfo.InvariantCulture));
+    }
     else if (args[i] == "--concurrency")
     {
         levels = [.. args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
     }
 }
 
+if (gatewayKind is not ("ally" or "nginx"))
+{
+    Out($"--through takes ally (the default) or nginx, not '{gatewayKind}'.");
+    return 2;
+}
+
+// --through nginx measures nginx as a bare reverse proxy in place of Ally's gateway: the floor under any gateway here.
+var nginx = gatewayKind == "nginx";
+var ownProcess = split || nginx;
 var output = new StringBuilder();
 void Line(string text = "")
 {
@@ -72,22 +94,23 @@ string[] gatewayFlags = [.. args.Where(a => a is "--no-usage" or "--no-log" or "
 await using var upstreamChild = split ? await ChildProcess.StartAsync(null, "--role", "upstream") : null;
 await using var upstream = split ? null : await FakeUpstream.StartAsync();
 var upstreamBase = upstreamChild?.Address ?? upstream!.BaseAddress;
-await using var gatewayChild = split ? await ChildProcess.StartAsync(pin ? GatewayCores : null, ["--role", "gateway", "--upstream", upstreamBase.ToString(), .. gatewayFlags]) : null;
-await using var gateway = split ? null : await GatewayUnderTest.StartAsync(upstreamBase, viaRouter, recordUsage, fileLog);
+await using var gatewayChild = split && !nginx ? await ChildProcess.StartAsync(pin ? GatewayCores : null, ["--role", "gateway", "--upstream", upstreamBase.ToString(), .. gatewayFlags]) : null;
+await using var gateway = ownProcess ? null : await GatewayUnderTest.StartAsync(upstreamBase, viaRouter, recordUsage, fileLog);
+await using var nginxProxy = nginx ? await NginxProxy.StartAsync(upstreamBase, pin ? GatewayCores : null) : null;
 const string ClientKey = GatewayUnderTest.ClientKey;
 
 var directUrl = new Uri(upstreamBase, "v1/chat/completions");
-var gatewayUrl = gatewayChild?.Address ?? gateway!.ChatUrl;
+var gatewayUrl = nginxProxy?.ChatUrl ?? gatewayChild?.Address ?? gateway!.ChatUrl;
 var directBody = Encoding.UTF8.GetBytes("""{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello."}],"temperature":0.2,"max_tokens":64}""");
-var gatewayBody = Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello."}],"temperature":0.2,"max_tokens":64}""");
+var gatewayBody = nginx ? directBody : Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello."}],"temperature":0.2,"max_tokens":64}""");
 var directStream = Encoding.UTF8.GetBytes("""{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}""");
-var gatewayStream = Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}""");
+var gatewayStream = nginx ? directStream : Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}""");
 using var load = new LoadGenerator();
 if (args.Contains("--alloc-profile"))
 {
-    if (split)
+    if (ownProcess)
     {
-        Out("--alloc-profile profiles the gateway in this process: run it without --split or --pin.");
+        Out("--alloc-profile profiles the gateway in this process: run it without --split, --pin or --through nginx.");
         return 2;
     }
 
@@ -120,33 +143,77 @@ process.Refresh();
 var idleWorkingSet = process.WorkingSet64;
 var gatewayIdle = gatewayChild is null ? null : await gatewayChild.StatsAsync();
 
-var layout = !split
+var layout = nginx
+    ? $"nginx as the gateway ({(pin ? $"pinned to core {GatewayCores}, one worker" : "a worker per core")}), upstream {(split ? "in its own process" : "in the load generator's process")}"
+    : !split
     ? "one process (load generator, upstream and gateway share one thread pool and GC)"
     : pin
         ? $"three processes, gateway pinned to core {GatewayCores} ({gatewayIdle!["cores"]:0} core seen), load generator and upstream pinned to core {LoadGeneratorCores}"
         : "three processes (load generator, upstream, gateway), not pinned";
-Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(viaRouter ? "router" : "provider client, no router")}{(viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty)}{(fileLog ? ", file log at Debug" : ", no log")})");
+Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(nginx ? "nginx proxy_pass, no buffering, keep-alive upstream" : (viaRouter ? "router" : "provider client, no router") + (viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty) + (fileLog ? ", file log at Debug" : ", no log"))}{(jitter > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"; upstream think time ±{jitter.TotalMilliseconds:0} ms") : string.Empty)})");
 Line();
 
 // In one process the allocations are the whole process's, gateway run minus direct run; split, they are the gateway
 // process's own, with its CPU time.
-var costHeader = split ? "gateway process alloc/req | gateway CPU µs/req" : "gateway alloc/req (added)";
-var costAlign = split ? "---:|---:" : "---:";
-async Task<string> MeasureAsync(Func<Task<LoadResult>> gatewayRun, LoadResult direct, Action<LoadResult> keep)
+async Task<(double Allocated, double CpuMs)?> GatewayCountersAsync()
 {
-    var before = gatewayChild is null ? null : await gatewayChild.StatsAsync();
-    var through = await gatewayRun();
-    keep(through);
-    if (gatewayChild is null)
+    if (nginxProxy is not null)
     {
-        return string.Create(CultureInfo.InvariantCulture, $"{(through.AllocatedBytesPerRequest - direct.AllocatedBytesPerRequest) / 1024:0.0} KiB");
+        return (double.NaN, nginxProxy.CpuMs());
     }
 
-    var after = await gatewayChild.StatsAsync();
-    var count = Math.Max(1, through.LatenciesMs.Length);
-    return string.Create(CultureInfo.InvariantCulture,
-        $"{(after["allocated"] - before!["allocated"]) / count / 1024:0.0} KiB | {(after["cpu_ms"] - before["cpu_ms"]) * 1000 / count:0}");
+    if (gatewayChild is null)
+    {
+        return null;
+    }
+
+    var stats = await gatewayChild.StatsAsync();
+    return (stats["allocated"], stats["cpu_ms"]);
 }
+
+string Cost((double Allocated, double CpuMs) before, (double Allocated, double CpuMs) after, int requests) =>
+    string.Create(CultureInfo.InvariantCulture, $"{(double.IsNaN(after.Allocated) ? "-" : $"{(after.Allocated - before.Allocated) / requests / 1024:0.0} KiB")} | {(after.CpuMs - before.CpuMs) * 1000 / requests:0}");
+
+var costHeader = ownProcess ? "gateway process alloc/req | gateway CPU µs/req" : "gateway alloc/req (added)";
+var costAlign = ownProcess ? "---:|---:" : "---:";
+async Task<string> MeasureAsync(Func<Task<LoadResult>> gatewayRun, LoadResult direct, Action<LoadResult> keep)
+{
+    var before = await GatewayCountersAsync();
+    var result = await gatewayRun();
+    keep(result);
+    if (before is null)
+    {
+        return string.Create(CultureInfo.InvariantCulture, $"{(result.AllocatedBytesPerRequest - direct.AllocatedBytesPerRequest) / 1024:0.0} KiB");
+    }
+
+    var after = await GatewayCountersAsync();
+    return Cost(before.Value, after!.Value, Math.Max(1, result.LatenciesMs.Length));
+}
+
+// A gateway in service has long finished compiling its code; one that has just started spends a core for many
+// seconds on tiered compilation (tier 0, instrumented, tier 1), which at a low request rate is most of its CPU and
+// shows in every latency. So before any measured row, drive the gateway flat out (upstream answering at once,
+// whole answers and streams) until a second of it compiles next to no new methods.
+async Task<double> JitMethodsAsync() =>
+    gatewayChild is not null ? (await gatewayChild.StatsAsync())["jit_methods"] : nginx ? 0 : System.Runtime.JitInfo.GetCompiledMethodCount();
+
+await SetDelayAsync(TimeSpan.Zero);
+var settleStarted = Stopwatch.GetTimestamp();
+for (var round = 0; round < 60; round++)
+{
+    var before = await JitMethodsAsync();
+    await load.RunAsync("warmup", gatewayUrl, gatewayBody, ClientKey, 16, TimeSpan.FromSeconds(0.5));
+    await load.RunFirstTokenAsync("warmup", gatewayUrl, gatewayStream, ClientKey, 16, TimeSpan.FromSeconds(0.5));
+    await load.RunAsync("warmup", directUrl, directBody, null, 16, TimeSpan.FromSeconds(0.25));
+    if (round >= 3 && await JitMethodsAsync() - before < 5)
+    {
+        break;
+    }
+}
+
+var jitAtStart = await JitMethodsAsync();
+Line(string.Create(CultureInfo.InvariantCulture, $"Warm-up: the gateway driven flat out for {Stopwatch.GetElapsedTime(settleStarted).TotalSeconds:0} s, until a second of it compiled fewer than 5 new methods ({jitAtStart:0} methods compiled by then{(gatewayChild is null && !nginx ? ", in the whole process" : string.Empty)})."));
+Line();
 
 if (interleave)
 {
@@ -156,45 +223,49 @@ if (interleave)
 
 async Task<string> MeasureInterleavedAsync(Func<Task<InterleavedResult>> run, Action<InterleavedResult> keep)
 {
-    var before = gatewayChild is null ? null : await gatewayChild.StatsAsync();
+    var before = await GatewayCountersAsync();
     var result = await run();
     keep(result);
-    if (gatewayChild is null)
+    if (before is null)
     {
         return string.Empty;
     }
 
-    var after = await gatewayChild.StatsAsync();
-    var count = Math.Max(1, result.Gateway.LatenciesMs.Length);
-    return string.Create(CultureInfo.InvariantCulture,
-        $" {(after["allocated"] - before!["allocated"]) / count / 1024:0.0} KiB | {(after["cpu_ms"] - before["cpu_ms"]) * 1000 / count:0} |");
+    var after = await GatewayCountersAsync();
+    return " " + Cost(before.Value, after!.Value, Math.Max(1, result.Gateway.LatenciesMs.Length)) + " |";
 }
 
 async Task InterleavedTableAsync(bool firstPiece, byte[] direct, byte[] through)
 {
-    Line($"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | pair p1 | pair p50 | pair p99 | pairs | gateway req/s |{(split ? " gateway process alloc/req | gateway CPU µs/req |" : string.Empty)} errors |");
-    Line($"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{(split ? "---:|---:|" : string.Empty)}---:|");
+    var header = $"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | pair p1 | pair p50 | pair p99 | pairs | gateway req/s |{(ownProcess ? " gateway process alloc/req | gateway CPU µs/req |" : string.Empty)} errors |";
+    var align = $"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{(ownProcess ? "---:|---:|" : string.Empty)}---:|";
+    Line(header);
+    Line(align);
+    var netRows = new List<string>();
     foreach (var concurrency in levels)
     {
         await load.RunInterleavedAsync(directUrl, direct, gatewayUrl, through, ClientKey, concurrency, warmup, firstPiece);
         InterleavedResult r = null!;
         var cost = await MeasureInterleavedAsync(() => load.RunInterleavedAsync(directUrl, direct, gatewayUrl, through, ClientKey, concurrency, duration, firstPiece), x => r = x);
-        Line(string.Create(CultureInfo.InvariantCulture,
-            $"| {concurrency} | {r.Direct.Percentile(50):0.000} | {r.Gateway.Percentile(50):0.000} | **{r.Gateway.Percentile(50) - r.Direct.Percentile(50):0.000}** | {r.Direct.Percentile(99):0.000} | {r.Gateway.Percentile(99):0.000} | **{r.Gateway.Percentile(99) - r.Direct.Percentile(99):0.000}** | {r.Pairs.Percentile(1):0.000} | {r.Pairs.Percentile(50):0.000} | **{r.Pairs.Percentile(99):0.000}** | {r.Pairs.LatenciesMs.Length} | {r.Gateway.RequestsPerSecond:0} |{cost} {r.Gateway.Errors} |"));
+        Line(Row(concurrency, r.Direct, r.Gateway, r.Pairs, cost, r.Gateway.Errors));
+        netRows.Add(Row(concurrency, r.NetDirect, r.NetGateway, r.NetPairs, cost, r.Gateway.Errors));
         ReportErrors(r.Gateway);
     }
+
+    Line();
+    Line("Net of the upstream's own time (each latency less the time the upstream held that request, which it reports in the answer):");
+    Line();
+    Line(header);
+    Line(align);
+    netRows.ForEach(Line);
+
+    static string Row(int concurrency, LoadResult direct, LoadResult gateway, LoadResult pairs, string cost, int errors) => string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {direct.Percentile(50):0.000} | {gateway.Percentile(50):0.000} | **{gateway.Percentile(50) - direct.Percentile(50):0.000}** | {direct.Percentile(99):0.000} | {gateway.Percentile(99):0.000} | **{gateway.Percentile(99) - direct.Percentile(99):0.000}** | {pairs.Percentile(1):0.000} | {pairs.Percentile(50):0.000} | **{pairs.Percentile(99):0.000}** | {pairs.LatenciesMs.Length} | {gateway.RequestsPerSecond:0} |{cost} {errors} |");
 }
 
 foreach (var delay in delays.Where(_ => interleave))
 {
-    if (upstreamChild is null)
-    {
-        FakeUpstream.Delay = delay;
-    }
-    else
-    {
-        await upstreamChild.SendAsync(string.Create(CultureInfo.InvariantCulture, $"delay {delay.TotalMilliseconds}"));
-    }
+    await SetDelayAsync(delay);
 
     Line($"## Whole answers (non-streamed), upstream answering {Describe(delay)}, interleaved: client-observed latency in ms");
     Line();
@@ -208,14 +279,7 @@ foreach (var delay in delays.Where(_ => interleave))
 
 foreach (var delay in delays.Where(_ => !interleave))
 {
-    if (upstreamChild is null)
-    {
-        FakeUpstream.Delay = delay;
-    }
-    else
-    {
-        await upstreamChild.SendAsync(string.Create(CultureInfo.InvariantCulture, $"delay {delay.TotalMilliseconds}"));
-    }
+    await SetDelayAsync(delay);
 
     Line($"## Whole answers (non-streamed), upstream answering {Describe(delay)}: client-observed latency in ms");
     Line();
@@ -236,8 +300,8 @@ foreach (var delay in delays.Where(_ => !interleave))
     Line();
     Line($"## Streams, upstream answering {Describe(delay)}: time to first token (first content chunk), ms");
     Line();
-    Line($"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | gateway streams/s |{(split ? " gateway process alloc/stream | gateway CPU µs/stream |" : string.Empty)} errors |");
-    Line($"|---:|---:|---:|---:|---:|---:|---:|---:|{(split ? "---:|---:|" : string.Empty)}---:|");
+    Line($"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | gateway streams/s |{(ownProcess ? " gateway process alloc/stream | gateway CPU µs/stream |" : string.Empty)} errors |");
+    Line($"|---:|---:|---:|---:|---:|---:|---:|---:|{(ownProcess ? "---:|---:|" : string.Empty)}---:|");
     foreach (var concurrency in levels)
     {
         await load.RunFirstTokenAsync("warmup", directUrl, directStream, null, concurrency, warmup);
@@ -246,7 +310,7 @@ foreach (var delay in delays.Where(_ => !interleave))
         LoadResult through = null!;
         var cost = await MeasureAsync(() => load.RunFirstTokenAsync("gateway", gatewayUrl, gatewayStream, ClientKey, concurrency, duration), direct, r => through = r);
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"| {concurrency} | {direct.Percentile(50):0.000} | {through.Percentile(50):0.000} | **{through.Percentile(50) - direct.Percentile(50):0.000}** | {direct.Percentile(99):0.000} | {through.Percentile(99):0.000} | **{through.Percentile(99) - direct.Percentile(99):0.000}** | {through.RequestsPerSecond:0} |{(split ? $" {cost} |" : string.Empty)} {direct.Errors + through.Errors} |"));
+            $"| {concurrency} | {direct.Percentile(50):0.000} | {through.Percentile(50):0.000} | **{through.Percentile(50) - direct.Percentile(50):0.000}** | {direct.Percentile(99):0.000} | {through.Percentile(99):0.000} | **{through.Percentile(99) - direct.Percentile(99):0.000}** | {through.RequestsPerSecond:0} |{(ownProcess ? $" {cost} |" : string.Empty)} {direct.Errors + through.Errors} |"));
         ReportErrors(direct, through);
     }
 
@@ -255,7 +319,22 @@ foreach (var delay in delays.Where(_ => !interleave))
 
 process.Refresh();
 Line();
-if (gatewayChild is null)
+if (!nginx)
+{
+    var compiled = await JitMethodsAsync() - jitAtStart;
+    Line(string.Create(CultureInfo.InvariantCulture, $"Methods compiled during the measured rows (warm-up runs between rows included): {compiled:0}."));
+}
+
+if (load.AnswersWithoutHold > 0)
+{
+    Line($"Warning: {load.AnswersWithoutHold} answers carried no hold marker; their net latency is their whole latency.");
+}
+
+if (nginxProxy is not null)
+{
+    Line("(nginx's memory is not measured.)");
+}
+else if (gatewayChild is null)
 {
     var info = GC.GetGCMemoryInfo();
     Line("## Memory (whole benchmark process: load generator, fake upstream and gateway)");
@@ -277,7 +356,25 @@ else
 
 return 0;
 
-static string Describe(TimeSpan delay) => delay == TimeSpan.Zero ? "at once (saturating closed loop)" : $"after {delay.TotalMilliseconds:0} ms";
+async Task SetDelayAsync(TimeSpan delay)
+{
+    // The jitter applies to the rows with a think time; "at once" stays at once.
+    var spread = delay > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Min(jitter.Ticks, delay.Ticks)) : TimeSpan.Zero;
+    if (upstreamChild is null)
+    {
+        FakeUpstream.Delay = delay;
+        FakeUpstream.Jitter = spread;
+    }
+    else
+    {
+        await upstreamChild.SendAsync(string.Create(CultureInfo.InvariantCulture, $"delay {delay.TotalMilliseconds} {spread.TotalMilliseconds}"));
+    }
+}
+
+string Describe(TimeSpan delay) =>
+    delay == TimeSpan.Zero ? "at once (saturating closed loop)"
+    : jitter > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"after {Math.Max(0, (delay - jitter).TotalMilliseconds):0}-{(delay + jitter).TotalMilliseconds:0} ms (uniform, a new draw per request)")
+    : $"after {delay.TotalMilliseconds:0} ms";
 
 void ReportErrors(params LoadResult[] results)
 {
