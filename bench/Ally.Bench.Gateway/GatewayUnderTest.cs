@@ -14,7 +14,7 @@ namespace Ally.Bench.Gateway;
 /// <summary>
 /// The real gateway as <c>ally serve</c> builds it, in front of one <c>openai-compatible</c> upstream: config.json in a
 /// temp folder, the router over the shared client cache recording every call in a SQLite usage store, and the file
-/// log at Debug. <c>--no-usage</c>, <c>--no-router</c> and <c>--no-log</c> take those parts out.
+/// log at Debug. <c>--no-usage</c>, <c>--no-router</c> and <c>--no-log</c> take those parts out; <c>--inline-io</c> sets <c>gateway.inline_io</c>.
 /// </summary>
 internal sealed class GatewayUnderTest : IAsyncDisposable
 {
@@ -35,8 +35,14 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
 
     public Uri ChatUrl => new(_host.Addresses[0], "v1/chat/completions");
 
-    public static async Task<GatewayUnderTest> StartAsync(Uri upstream, bool viaRouter, bool recordUsage, bool fileLog)
+    public static async Task<GatewayUnderTest> StartAsync(Uri upstream, bool viaRouter, bool recordUsage, bool fileLog, bool inlineIo)
     {
+        if (inlineIo)
+        {
+            // As ally serve does; takes effect only if no socket of this process has waited yet (true in --split).
+            Environment.SetEnvironmentVariable(GatewayOptions.InlineCompletionsVariable, "1");
+        }
+
         var directory = Path.Combine(Path.GetTempPath(), "ally-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var config = new JsonObject
@@ -52,7 +58,7 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
                     ["default_model"] = "gpt-4o-mini",
                 },
             },
-            ["gateway"] = new JsonObject { ["urls"] = new JsonArray("http://127.0.0.1:0"), ["keys"] = new JsonArray(ClientKey), ["max_concurrent_streams"] = 1024 },
+            ["gateway"] = new JsonObject { ["urls"] = new JsonArray("http://127.0.0.1:0"), ["keys"] = new JsonArray(ClientKey), ["max_concurrent_streams"] = 1024, ["inline_io"] = inlineIo },
         };
         var configPath = Path.Combine(directory, "config.json");
         await File.WriteAllTextAsync(configPath, config.ToJsonString());

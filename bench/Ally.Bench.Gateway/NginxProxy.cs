@@ -96,6 +96,9 @@ internal sealed class NginxProxy : IAsyncDisposable
         return ticks * 10.0; // USER_HZ is 100 on Linux
     }
 
+    /// <summary>Gets how many times nginx's processes have been switched out so far (voluntarily or not).</summary>
+    public double ContextSwitches() => new[] { _process.Id }.Concat(Children(_process.Id)).Sum(ContextSwitchCounter.OfProcess);
+
     public async ValueTask DisposeAsync()
     {
         _process.Kill(entireProcessTree: true);

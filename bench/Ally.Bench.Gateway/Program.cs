@@ -12,6 +12,8 @@ using Ally.Bench.Gateway;
 // difference (gateway minus the direct request just before it in the same worker) reported beside the percentiles,
 // both as measured and net of the upstream's own time for each request (which the fake upstream writes into its answer).
 // --upstream-jitter-ms J: each request's think time drawn uniformly from upstream-ms ± J (a model's time varies).
+// --inline-io: the gateway with gateway.inline_io (request work on the socket threads; use with --split, since in one
+// process the upstream's sockets start the runtime's socket engine before the gateway can ask for inline completions).
 // --through nginx: nginx as a bare reverse proxy in place of Ally's gateway, the floor under any gateway here.
 var roleAt = Array.IndexOf(args, "--role");
 if (roleAt >= 0 && roleAt < args.Length - 1)
@@ -44,6 +46,7 @@ var recordUsage = !args.Contains("--no-usage");
 var fileLog = !args.Contains("--no-log");
 var viaRouter = !args.Contains("--no-router");
 var interleave = args.Contains("--interleave");
+var inlineIo = args.Contains("--inline-io");
 int[] levels = [1, 16, 64];
 TimeSpan[] delays = [TimeSpan.Zero, TimeSpan.FromMilliseconds(20)];
 var jitter = TimeSpan.Zero;
@@ -90,12 +93,12 @@ void Line(string text = "")
 
 // In one process (the default) the three parties share one thread pool and GC; with --split the upstream and the
 // gateway are child processes and only their addresses, think time and counters cross the process boundary.
-string[] gatewayFlags = [.. args.Where(a => a is "--no-usage" or "--no-log" or "--no-router")];
+string[] gatewayFlags = [.. args.Where(a => a is "--no-usage" or "--no-log" or "--no-router" or "--inline-io")];
 await using var upstreamChild = split ? await ChildProcess.StartAsync(null, "--role", "upstream") : null;
 await using var upstream = split ? null : await FakeUpstream.StartAsync();
 var upstreamBase = upstreamChild?.Address ?? upstream!.BaseAddress;
 await using var gatewayChild = split && !nginx ? await ChildProcess.StartAsync(pin ? GatewayCores : null, ["--role", "gateway", "--upstream", upstreamBase.ToString(), .. gatewayFlags]) : null;
-await using var gateway = ownProcess ? null : await GatewayUnderTest.StartAsync(upstreamBase, viaRouter, recordUsage, fileLog);
+await using var gateway = ownProcess ? null : await GatewayUnderTest.StartAsync(upstreamBase, viaRouter, recordUsage, fileLog, inlineIo);
 await using var nginxProxy = nginx ? await NginxProxy.StartAsync(upstreamBase, pin ? GatewayCores : null) : null;
 const string ClientKey = GatewayUnderTest.ClientKey;
 
@@ -150,16 +153,16 @@ var layout = nginx
     : pin
         ? $"three processes, gateway pinned to core {GatewayCores} ({gatewayIdle!["cores"]:0} core seen), load generator and upstream pinned to core {LoadGeneratorCores}"
         : "three processes (load generator, upstream, gateway), not pinned";
-Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(nginx ? "nginx proxy_pass, no buffering, keep-alive upstream" : (viaRouter ? "router" : "provider client, no router") + (viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty) + (fileLog ? ", file log at Debug" : ", no log"))}{(jitter > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"; upstream think time ±{jitter.TotalMilliseconds:0} ms") : string.Empty)})");
+Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(nginx ? "nginx proxy_pass, no buffering, keep-alive upstream" : (viaRouter ? "router" : "provider client, no router") + (viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty) + (fileLog ? ", file log at Debug" : ", no log") + (inlineIo ? ", gateway.inline_io" : string.Empty))}{(jitter > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"; upstream think time ±{jitter.TotalMilliseconds:0} ms") : string.Empty)})");
 Line();
 
 // In one process the allocations are the whole process's, gateway run minus direct run; split, they are the gateway
 // process's own, with its CPU time.
-async Task<(double Allocated, double CpuMs)?> GatewayCountersAsync()
+async Task<(double Allocated, double CpuMs, double Switches)?> GatewayCountersAsync()
 {
     if (nginxProxy is not null)
     {
-        return (double.NaN, nginxProxy.CpuMs());
+        return (double.NaN, nginxProxy.CpuMs(), nginxProxy.ContextSwitches());
     }
 
     if (gatewayChild is null)
@@ -168,14 +171,14 @@ async Task<(double Allocated, double CpuMs)?> GatewayCountersAsync()
     }
 
     var stats = await gatewayChild.StatsAsync();
-    return (stats["allocated"], stats["cpu_ms"]);
+    return (stats["allocated"], stats["cpu_ms"], stats["switches"]);
 }
 
-string Cost((double Allocated, double CpuMs) before, (double Allocated, double CpuMs) after, int requests) =>
-    string.Create(CultureInfo.InvariantCulture, $"{(double.IsNaN(after.Allocated) ? "-" : $"{(after.Allocated - before.Allocated) / requests / 1024:0.0} KiB")} | {(after.CpuMs - before.CpuMs) * 1000 / requests:0}");
+string Cost((double Allocated, double CpuMs, double Switches) before, (double Allocated, double CpuMs, double Switches) after, int requests) =>
+    string.Create(CultureInfo.InvariantCulture, $"{(double.IsNaN(after.Allocated) ? "-" : $"{(after.Allocated - before.Allocated) / requests / 1024:0.0} KiB")} | {(after.CpuMs - before.CpuMs) * 1000 / requests:0} | {(after.Switches - before.Switches) / requests:0.0}");
 
-var costHeader = ownProcess ? "gateway process alloc/req | gateway CPU µs/req" : "gateway alloc/req (added)";
-var costAlign = ownProcess ? "---:|---:" : "---:";
+var costHeader = ownProcess ? "gateway process alloc/req | gateway CPU µs/req | gateway context switches/req" : "gateway alloc/req (added)";
+var costAlign = ownProcess ? "---:|---:|---:" : "---:";
 async Task<string> MeasureAsync(Func<Task<LoadResult>> gatewayRun, LoadResult direct, Action<LoadResult> keep)
 {
     var before = await GatewayCountersAsync();
@@ -237,8 +240,8 @@ async Task<string> MeasureInterleavedAsync(Func<Task<InterleavedResult>> run, Ac
 
 async Task InterleavedTableAsync(bool firstPiece, byte[] direct, byte[] through)
 {
-    var header = $"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | pair p1 | pair p50 | pair p99 | pairs | gateway req/s |{(ownProcess ? " gateway process alloc/req | gateway CPU µs/req |" : string.Empty)} errors |";
-    var align = $"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{(ownProcess ? "---:|---:|" : string.Empty)}---:|";
+    var header = $"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | pair p1 | pair p50 | pair p99 | pairs | gateway req/s |{(ownProcess ? " gateway process alloc/req | gateway CPU µs/req | gateway context switches/req |" : string.Empty)} errors |";
+    var align = $"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{(ownProcess ? "---:|---:|---:|" : string.Empty)}---:|";
     Line(header);
     Line(align);
     var netRows = new List<string>();
@@ -300,8 +303,8 @@ foreach (var delay in delays.Where(_ => !interleave))
     Line();
     Line($"## Streams, upstream answering {Describe(delay)}: time to first token (first content chunk), ms");
     Line();
-    Line($"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | gateway streams/s |{(ownProcess ? " gateway process alloc/stream | gateway CPU µs/stream |" : string.Empty)} errors |");
-    Line($"|---:|---:|---:|---:|---:|---:|---:|---:|{(ownProcess ? "---:|---:|" : string.Empty)}---:|");
+    Line($"| concurrency | direct p50 | gateway p50 | added p50 | direct p99 | gateway p99 | added p99 | gateway streams/s |{(ownProcess ? " gateway process alloc/stream | gateway CPU µs/stream | gateway context switches/stream |" : string.Empty)} errors |");
+    Line($"|---:|---:|---:|---:|---:|---:|---:|---:|{(ownProcess ? "---:|---:|---:|" : string.Empty)}---:|");
     foreach (var concurrency in levels)
     {
         await load.RunFirstTokenAsync("warmup", directUrl, directStream, null, concurrency, warmup);

@@ -45,6 +45,7 @@ internal sealed class GatewayHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = GatewayBody.KestrelLimit(options.MaxRequestBytes);
         });
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.InlineIo);
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton<ILoggerFactory>(new GatewayLoggerFactory(services.LoggerFactory));

@@ -16,7 +16,7 @@ internal sealed record GatewayOptions
 
     private static readonly HashSet<string> KnownKeys = new(StringComparer.Ordinal)
     {
-        "keys", "admin_key", "max_request_bytes", "rpm_per_key", "max_concurrent_streams", "default_provider", "models_timeout_seconds", "urls",
+        "keys", "admin_key", "max_request_bytes", "rpm_per_key", "max_concurrent_streams", "inline_io", "default_provider", "models_timeout_seconds", "urls",
     };
 
     /// <summary>Gets the addresses to listen on; default <c>http://127.0.0.1:8080</c>.</summary>
@@ -36,6 +36,18 @@ internal sealed record GatewayOptions
 
     /// <summary>Gets the number of streamed answers served at once (default 64, 1 to 100,000); more get 429.</summary>
     public int MaxConcurrentStreams { get; init; } = 64;
+
+    /// <summary>
+    /// Gets a value indicating whether requests run on the socket threads that receive them (Kestrel's
+    /// <c>UnsafePreferInlineScheduling</c> and the runtime's inline socket completions) instead of being handed to the
+    /// thread pool at every read: fewer thread wake-ups per request, which is most of a small machine's added latency
+    /// (docs/gateway-benchmark.md), but a provider plugin that blocks a thread then stalls other requests too.
+    /// <c>gateway.inline_io</c>, or the runtime's own <see cref="InlineCompletionsVariable"/>=1.
+    /// </summary>
+    public bool InlineIo { get; init; }
+
+    /// <summary>The runtime's switch for running socket completions inline; <c>gateway.inline_io</c> sets it for <c>ally serve</c>.</summary>
+    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>Gets the provider of bare model names; default the top-level <c>provider</c> of config.json.</summary>
     public string? DefaultProvider { get; init; }
@@ -95,6 +107,7 @@ internal sealed record GatewayOptions
             MaxRequestBytes = section?.GetInt("max_request_bytes", 1024, 1024 * 1024 * 1024) ?? 4 * 1024 * 1024,
             RpmPerKey = section?.GetInt("rpm_per_key", 1, 1_000_000),
             MaxConcurrentStreams = section?.GetInt("max_concurrent_streams", 1, 100_000) ?? 64,
+            InlineIo = section?.GetBool("inline_io") ?? environment.Get(InlineCompletionsVariable) == "1",
             DefaultProvider = ConfigLoader.NormalizeName(section?.GetString("default_provider")) ?? config.Provider,
             ModelsTimeout = TimeSpan.FromSeconds(section?.GetDouble("models_timeout_seconds", 0.1, 60) ?? 3),
             Aliases = ReadAliases(root),

@@ -284,9 +284,36 @@ public sealed class GatewaySecurityTests
     }
 
     [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("true", null, true)]
+    [InlineData(null, "1", true)]
+    [InlineData("false", "1", false)]
+    public void Read_InlineIo_FromConfigElseTheRuntimeSwitch(string? configured, string? variable, bool expected)
+    {
+        // Given
+        var directory = Path.Combine(Path.GetTempPath(), "ally-gateway-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "config.json");
+        File.WriteAllText(path, configured is null ? "{}" : "{\"gateway\":{\"inline_io\":" + configured + "}}");
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (variable is not null)
+        {
+            values[GatewayOptions.InlineCompletionsVariable] = variable;
+        }
+
+        // When
+        var options = GatewayOptions.Read(ConfigLoader.Load(path, currentDirectory: directory), new AllyEnvironment(values, _ => null));
+
+        // Then
+        Assert.Equal(expected, options.InlineIo);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Theory]
     [InlineData("""{"gateway":{"keys":["tiny-key"]}}""", "gateway.keys[0]")]
     [InlineData("""{"gateway":{"max_request_bytes":5}}""", "gateway.max_request_bytes")]
     [InlineData("""{"gateway":{"rpm":5}}""", "gateway.rpm")]
+    [InlineData("""{"gateway":{"inline_io":"yes"}}""", "gateway.inline_io")]
     [InlineData("""{"aliases":{"fast":"no-slash"}}""", "aliases.fast")]
     public void Read_BadSettings_NameTheKey(string json, string key)
     {

@@ -48,6 +48,30 @@ public sealed class GatewayStreamingTests
     }
 
     [Fact]
+    public async Task InlineIo_WholeAndStreamedAnswers_ReachTheOfficialClient()
+    {
+        // Given a gateway whose requests run on Kestrel's socket threads (gateway.inline_io)
+        await using var gateway = await TestGateway.StartOpenAIAsync(
+            FakeUpstreams.OpenAI("Hello"), c => c["gateway"]!["inline_io"] = true, cancellationToken: TestContext.Current.CancellationToken);
+        var chat = gateway.Sdk().GetChatClient("oai/gpt-4o-mini");
+        var streamed = new StringBuilder();
+
+        // When
+        ChatCompletion whole = await chat.CompleteChatAsync([new UserChatMessage("Hi")], cancellationToken: TestContext.Current.CancellationToken);
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Hi")], cancellationToken: TestContext.Current.CancellationToken))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                streamed.Append(part.Text);
+            }
+        }
+
+        // Then
+        Assert.Equal("Hello", whole.Content[0].Text);
+        Assert.Equal("Hello", streamed.ToString());
+    }
+
+    [Fact]
     public async Task ChatCompletions_RawStream_IsOpenAIFramingEndingWithUsageAndDone()
     {
         // Given
