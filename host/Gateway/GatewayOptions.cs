@@ -12,6 +12,10 @@ internal sealed record GatewayOptions
     public const string DefaultUrl = "http://127.0.0.1:8080";
     public const string KeysVariable = "ALLY_GATEWAY_KEYS";
     public const string AdminKeyVariable = "ALLY_GATEWAY_ADMIN_KEY";
+
+    /// <summary>The runtime's switch for running socket completions inline; <c>gateway.inline_io</c> sets it for <c>ally serve</c>.</summary>
+    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     public const int MinimumKeyLength = 16;
 
     private static readonly HashSet<string> KnownKeys = new(StringComparer.Ordinal)
@@ -45,9 +49,6 @@ internal sealed record GatewayOptions
     /// <c>gateway.inline_io</c>, or the runtime's own <see cref="InlineCompletionsVariable"/>=1.
     /// </summary>
     public bool InlineIo { get; init; }
-
-    /// <summary>The runtime's switch for running socket completions inline; <c>gateway.inline_io</c> sets it for <c>ally serve</c>.</summary>
-    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>Gets the provider of bare model names; default the top-level <c>provider</c> of config.json.</summary>
     public string? DefaultProvider { get; init; }
