@@ -200,6 +200,22 @@ async Task<string> MeasureAsync(Func<Task<LoadResult>> gatewayRun, LoadResult di
 async Task<double> JitMethodsAsync() =>
     gatewayChild is not null ? (await gatewayChild.StatsAsync())["jit_methods"] : nginx ? 0 : System.Runtime.JitInfo.GetCompiledMethodCount();
 
+// Each row's own warm-up runs at that row's load, until one round of it compiles fewer than 3 new methods (at most
+// 10 rounds): a low request rate takes code paths a saturated one never does (socket waits that do not complete at
+// once, idle threads and connections), and each of those methods is compiled on the first request that needs it.
+async Task SettleAsync(Func<Task> warm)
+{
+    for (var round = 0; round < 10; round++)
+    {
+        var before = await JitMethodsAsync();
+        await warm();
+        if (round >= 1 && await JitMethodsAsync() - before < 3)
+        {
+            break;
+        }
+    }
+}
+
 await SetDelayAsync(TimeSpan.Zero);
 var settleStarted = Stopwatch.GetTimestamp();
 for (var round = 0; round < 60; round++)
@@ -216,21 +232,6 @@ for (var round = 0; round < 60; round++)
 
 var jitAtStart = await JitMethodsAsync();
 
-// Each row's own warm-up runs at that row's load, until one round of it compiles fewer than 3 new methods (at most
-// 10 rounds): a low request rate takes code paths a saturated one never does (socket waits that do not complete at
-// once, idle threads and connections), and each of those methods is compiled on the first request that needs it.
-async Task SettleAsync(Func<Task> warm)
-{
-    for (var round = 0; round < 10; round++)
-    {
-        var before = await JitMethodsAsync();
-        await warm();
-        if (round >= 1 && await JitMethodsAsync() - before < 3)
-        {
-            break;
-        }
-    }
-}
 Line(string.Create(CultureInfo.InvariantCulture, $"Warm-up: the gateway driven flat out for {Stopwatch.GetElapsedTime(settleStarted).TotalSeconds:0} s, until a second of it compiled fewer than 5 new methods ({jitAtStart:0} methods compiled by then{(gatewayChild is null && !nginx ? ", in the whole process" : string.Empty)})."));
 Line();
 
