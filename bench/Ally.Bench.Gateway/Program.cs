@@ -268,15 +268,17 @@ async Task InterleavedTableAsync(bool firstPiece, byte[] direct, byte[] through)
         InterleavedResult r = null!;
         var cost = await MeasureInterleavedAsync(() => load.RunInterleavedAsync(directUrl, direct, gatewayUrl, through, ClientKey, concurrency, duration, firstPiece), x => r = x);
         Line(Row(concurrency, r.Direct, r.Gateway, r.Pairs, cost, r.Gateway.Errors));
-        netRows.Add(Row(concurrency, r.NetDirect, r.NetGateway, r.NetPairs, cost, r.Gateway.Errors));
+        var (low, high) = r.NetAddedP99Interval();
+        netRows.Add(Row(concurrency, r.NetDirect, r.NetGateway, r.NetPairs, cost, r.Gateway.Errors)
+            + string.Create(CultureInfo.InvariantCulture, $" {low:0.000} to {high:0.000} |"));
         ReportErrors(r.Gateway);
     }
 
     Line();
-    Line("Net of the upstream's own time (each latency less the time the upstream held that request, which it reports in the answer):");
+    Line("Net of the upstream's own time (each latency less the time the upstream held that request, which it reports in the answer); the last column is a 95% bootstrap interval for the added p99:");
     Line();
-    Line(header);
-    Line(align);
+    Line(header + " added p99, 95% interval |");
+    Line(align + "---|");
     netRows.ForEach(Line);
 
     static string Row(int concurrency, LoadResult direct, LoadResult gateway, LoadResult pairs, string cost, int errors) => string.Create(CultureInfo.InvariantCulture,
