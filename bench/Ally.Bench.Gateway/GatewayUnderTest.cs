@@ -37,12 +37,6 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
 
     public static async Task<GatewayUnderTest> StartAsync(Uri upstream, bool viaRouter, bool recordUsage, bool fileLog, bool inlineIo)
     {
-        if (inlineIo)
-        {
-            // As ally serve does; takes effect only if no socket of this process has waited yet (true in --split).
-            Environment.SetEnvironmentVariable(GatewayOptions.InlineCompletionsVariable, "1");
-        }
-
         var directory = Path.Combine(Path.GetTempPath(), "ally-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var config = new JsonObject
@@ -83,9 +77,13 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
                 logging.AddProvider(fileLogs);
             }
         });
+        // As ally serve does; the runtime half takes effect only if no socket of this process has waited yet (true in
+        // --split, where this process is the gateway alone).
+        var options = GatewayOptions.Read(loaded, environment);
+        GatewayHost.PrepareProcess(options);
         var host = await GatewayHost.StartAsync(
             new GatewayServices { Registry = registry, Redactor = new SecretRedactor(values.Values), Clients = gatewayClients, Usage = usage, LoggerFactory = loggers },
-            GatewayOptions.Read(loaded, environment));
+            options);
         return new GatewayUnderTest(directory, usage, [loggers, fileLogs, routers, clients, usage], host);
     }
 

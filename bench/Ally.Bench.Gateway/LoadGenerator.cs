@@ -49,7 +49,6 @@ internal sealed class LoadGenerator : IDisposable
         var pairs = new List<double>[concurrency];
         var netDirect = new List<double>[concurrency];
         var netGateway = new List<double>[concurrency];
-        var netPairs = new List<double>[concurrency];
         var netBoth = new List<(double Direct, double Gateway)>[concurrency];
         var errors = new Errors();
         var started = Stopwatch.GetTimestamp();
@@ -61,7 +60,6 @@ internal sealed class LoadGenerator : IDisposable
             var myPairs = pairs[i] = new List<double>(4096);
             var myNetDirect = netDirect[i] = new List<double>(4096);
             var myNetGateway = netGateway[i] = new List<double>(4096);
-            var myNetPairs = netPairs[i] = new List<double>(4096);
             var myNetBoth = netBoth[i] = new List<(double, double)>(4096);
             var buffer = new byte[16 * 1024];
             while (Stopwatch.GetTimestamp() < end)
@@ -81,7 +79,6 @@ internal sealed class LoadGenerator : IDisposable
                     if (d is { } before)
                     {
                         myPairs.Add(gatewaySample.Ms - before.Ms);
-                        myNetPairs.Add(gatewaySample.NetMs - before.NetMs);
                         myNetBoth.Add((before.NetMs, gatewaySample.NetMs));
                     }
                 }
@@ -95,7 +92,7 @@ internal sealed class LoadGenerator : IDisposable
             new LoadResult("pairs", concurrency, Sorted(pairs), seconds, 0, 0),
             new LoadResult("direct, net", concurrency, Sorted(netDirect), seconds, 0, 0),
             new LoadResult("gateway, net", concurrency, Sorted(netGateway), seconds, 0, 0),
-            new LoadResult("pairs, net", concurrency, Sorted(netPairs), seconds, 0, 0))
+            new LoadResult("pairs, net", concurrency, Sorted([.. netBoth.Select(l => l.ConvertAll(p => p.Gateway - p.Direct))]), seconds, 0, 0))
         {
             NetPairsInOrder = [.. netBoth.SelectMany(l => l)],
         };

@@ -24,12 +24,7 @@ internal static class ServeCommand
     private static async Task<int> RunAsync(CommandContext context, string? urls, CancellationToken cancellationToken)
     {
         var options = GatewayOptions.Read(context.Config, context.Registry.Environment, urls);
-        if (options.InlineIo)
-        {
-            // The runtime reads this once, when the process's first socket starts waiting: here that is Kestrel's
-            // listener or the first provider call, both later. Kestrel's half is set by GatewayHost.
-            Environment.SetEnvironmentVariable(GatewayOptions.InlineCompletionsVariable, "1");
-        }
+        GatewayHost.PrepareProcess(options);
 
         var services = new GatewayServices
         {

@@ -33,6 +33,20 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public GatewayState State { get; }
 
+    /// <summary>
+    /// Applies the process-wide half of <see cref="GatewayOptions.InlineIo"/>: the runtime's inline socket completions,
+    /// which it reads once, when the process's first socket starts waiting. So call this before that (in ally serve,
+    /// before Kestrel listens or a provider is called); <see cref="StartAsync"/> sets Kestrel's half itself.
+    /// </summary>
+    public static void PrepareProcess(GatewayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.InlineIo)
+        {
+            Environment.SetEnvironmentVariable(GatewayOptions.InlineCompletionsVariable, "1");
+        }
+    }
+
     /// <summary>Builds and starts the gateway; throws a <see cref="ConfigException"/> when an address cannot be bound.</summary>
     public static async Task<GatewayHost> StartAsync(GatewayServices services, GatewayOptions options, CancellationToken cancellationToken = default)
     {
