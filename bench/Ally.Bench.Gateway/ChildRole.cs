@@ -5,7 +5,8 @@ using System.Threading.Channels;
 namespace Ally.Bench.Gateway;
 
 /// <summary>
-/// What this benchmark does when started as a child (<c>--role upstream</c> or <c>--role gateway --upstream URL</c>):
+/// What this benchmark does when started as a child (<c>--role upstream</c>, <c>--role gateway --upstream URL</c> or
+/// <c>--role yarp --upstream URL</c>):
 /// serve, print <c>@ready URL</c>, then answer commands on standard input until <c>quit</c> or its end:
 /// <c>delay MS [JITTER_MS]</c> (the upstream's think time) and <c>stats</c> (this process's allocations, CPU time and memory).
 /// </summary>
@@ -35,7 +36,21 @@ internal static class ChildRole
             return 0;
         }
 
-        Reply($"@error unknown role '{role}' (upstream or gateway)");
+        if (role == "yarp")
+        {
+            var at = Array.IndexOf(args, "--upstream");
+            if (at < 0 || at == args.Length - 1)
+            {
+                Reply("@error --role yarp needs --upstream URL");
+                return 2;
+            }
+
+            await using var relay = await YarpRelay.StartAsync(new Uri(args[at + 1]));
+            await ServeAsync(relay.ChatUrl, () => Task.FromResult(0L));
+            return 0;
+        }
+
+        Reply($"@error unknown role '{role}' (upstream, gateway or yarp)");
         return 2;
     }
 

@@ -15,6 +15,8 @@ using Ally.Bench.Gateway;
 // --inline-io: the gateway with gateway.inline_io (request work on the socket threads; use with --split, since in one
 // process the upstream's sockets start the runtime's socket engine before the gateway can ask for inline completions).
 // --through nginx: nginx as a bare reverse proxy in place of Ally's gateway, the floor under any gateway here.
+// --through yarp: YARP's forwarder (Kestrel + HttpClient relaying bytes) in its own process in place of Ally's gateway,
+// the floor under any gateway built on this runtime's HTTP server and client.
 var roleAt = Array.IndexOf(args, "--role");
 if (roleAt >= 0 && roleAt < args.Length - 1)
 {
@@ -75,14 +77,17 @@ for (var i = 0; i < args.Length - 1; i++)
     }
 }
 
-if (gatewayKind is not ("ally" or "nginx"))
+if (gatewayKind is not ("ally" or "nginx" or "yarp"))
 {
-    Out($"--through takes ally (the default) or nginx, not '{gatewayKind}'.");
+    Out($"--through takes ally (the default), nginx or yarp, not '{gatewayKind}'.");
     return 2;
 }
 
 // --through nginx measures nginx as a bare reverse proxy in place of Ally's gateway: the floor under any gateway here.
 var nginx = gatewayKind == "nginx";
+var yarp = gatewayKind == "yarp";
+var relay = nginx || yarp; // a bare relay in place of Ally's gateway: the direct request bodies, nothing parsed
+split |= yarp;
 var ownProcess = split || nginx;
 var output = new StringBuilder();
 void Line(string text = "")
@@ -97,7 +102,7 @@ string[] gatewayFlags = [.. args.Where(a => a is "--no-usage" or "--no-log" or "
 await using var upstreamChild = split ? await ChildProcess.StartAsync(null, "--role", "upstream") : null;
 await using var upstream = split ? null : await FakeUpstream.StartAsync();
 var upstreamBase = upstreamChild?.Address ?? upstream!.BaseAddress;
-await using var gatewayChild = split && !nginx ? await ChildProcess.StartAsync(pin ? GatewayCores : null, ["--role", "gateway", "--upstream", upstreamBase.ToString(), .. gatewayFlags]) : null;
+await using var gatewayChild = split && !nginx ? await ChildProcess.StartAsync(pin ? GatewayCores : null, ["--role", yarp ? "yarp" : "gateway", "--upstream", upstreamBase.ToString(), .. gatewayFlags]) : null;
 await using var gateway = ownProcess ? null : await GatewayUnderTest.StartAsync(upstreamBase, viaRouter, recordUsage, fileLog, inlineIo);
 await using var nginxProxy = nginx ? await NginxProxy.StartAsync(upstreamBase, pin ? GatewayCores : null) : null;
 const string ClientKey = GatewayUnderTest.ClientKey;
@@ -105,9 +110,9 @@ const string ClientKey = GatewayUnderTest.ClientKey;
 var directUrl = new Uri(upstreamBase, "v1/chat/completions");
 var gatewayUrl = nginxProxy?.ChatUrl ?? gatewayChild?.Address ?? gateway!.ChatUrl;
 var directBody = Encoding.UTF8.GetBytes("""{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello."}],"temperature":0.2,"max_tokens":64}""");
-var gatewayBody = nginx ? directBody : Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello."}],"temperature":0.2,"max_tokens":64}""");
+var gatewayBody = relay ? directBody : Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello."}],"temperature":0.2,"max_tokens":64}""");
 var directStream = Encoding.UTF8.GetBytes("""{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}""");
-var gatewayStream = nginx ? directStream : Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}""");
+var gatewayStream = relay ? directStream : Encoding.UTF8.GetBytes("""{"model":"fake/gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}""");
 using var load = new LoadGenerator();
 if (args.Contains("--alloc-profile"))
 {
@@ -153,7 +158,7 @@ var layout = nginx
     : pin
         ? $"three processes, gateway pinned to core {GatewayCores} ({gatewayIdle!["cores"]:0} core seen), load generator and upstream pinned to core {LoadGeneratorCores}"
         : "three processes (load generator, upstream, gateway), not pinned";
-Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(nginx ? "nginx proxy_pass, no buffering, keep-alive upstream" : (viaRouter ? "router" : "provider client, no router") + (viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty) + (fileLog ? ", file log at Debug" : ", no log") + (inlineIo ? ", gateway.inline_io" : string.Empty))}{(jitter > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"; upstream think time ±{jitter.TotalMilliseconds:0} ms") : string.Empty)})");
+Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(nginx ? "nginx proxy_pass, no buffering, keep-alive upstream" : yarp ? "YARP forwarder relaying bytes, nothing parsed" : (viaRouter ? "router" : "provider client, no router") + (viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty) + (fileLog ? ", file log at Debug" : ", no log") + (inlineIo ? ", gateway.inline_io" : string.Empty))}{(jitter > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"; upstream think time ±{jitter.TotalMilliseconds:0} ms") : string.Empty)})");
 Line();
 
 // In one process the allocations are the whole process's, gateway run minus direct run; split, they are the gateway

@@ -165,6 +165,66 @@ public sealed class UsageStoreTests
     }
 
     [Fact]
+    public async Task RecordAsync_WithoutFlush_IsWrittenWhenTheBatchWindowEnds()
+    {
+        // Given a call recorded and nobody waiting for it
+        using var folder = new TempFolder();
+        var path = folder.Combine("ally.db");
+        var clock = new FakeTimeProvider();
+        using var store = new UsageStore(path, clock);
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "ok" }, TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => clock.PendingTimers == 1);
+
+        // Then it waits for more calls to share its transaction...
+        Assert.Equal(UsageStore.BatchWindow, clock.NextDue);
+        Assert.Equal(0L, CountInFile(path));
+
+        // ...and another process sees it once the window is over
+        clock.Advance(UsageStore.BatchWindow);
+        await WaitUntilAsync(() => CountInFile(path) == 1);
+    }
+
+    [Fact]
+    public async Task FlushAsync_DuringTheBatchWindow_WritesAtOnce()
+    {
+        // Given a call waiting in the batch window (a clock that never moves: only the flush can end it)
+        using var folder = new TempFolder();
+        var path = folder.Combine("ally.db");
+        var clock = new FakeTimeProvider();
+        using var store = new UsageStore(path, clock);
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "ok" }, TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => clock.PendingTimers == 1);
+
+        // When a daily budget's check (or a read) flushes
+        await store.FlushAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        // Then the call is in the file without the window's wait
+        Assert.Equal(1L, CountInFile(path));
+    }
+
+    [Fact]
+    public async Task RecordAsync_MoreThanABatchInOneWindow_WritesThemAllWhenItEnds()
+    {
+        // Given more calls than one transaction takes, all queued within one window
+        using var folder = new TempFolder();
+        var path = folder.Combine("ally.db");
+        var clock = new FakeTimeProvider();
+        using var store = new UsageStore(path, clock);
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "openai", Outcome = "ok" }, TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => clock.PendingTimers == 1);
+        for (var i = 1; i < 1_500; i++)
+        {
+            await store.RecordAsync(new UsageRecord { Time = Noon.AddMilliseconds(i), Provider = "openai", Outcome = "ok" }, TestContext.Current.CancellationToken);
+        }
+
+        // When the one window ends
+        clock.Advance(UsageStore.BatchWindow);
+
+        // Then every batch is written, not one batch a window
+        await WaitUntilAsync(() => CountInFile(path) == 1_500);
+    }
+
+    [Fact]
     public async Task RecordAsync_AfterDispose_IsStillWritten()
     {
         // Given a store disposed while a late call was still finishing
@@ -196,5 +256,24 @@ public sealed class UsageStoreTests
 
         // Then
         Assert.Equal(0.25m, spent);
+    }
+
+    private static long CountInFile(string path)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM calls";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    // The writer runs on its own; what it does after a timer fires shows up a moment later.
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 10)
+        {
+            Assert.True(waited < 30_000, "the usage writer did not get there within 30 s");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
     }
 }
