@@ -45,7 +45,7 @@ internal static class ChildRole
                 return 2;
             }
 
-            await using var relay = await YarpRelay.StartAsync(new Uri(args[at + 1]));
+            await using var relay = await YarpRelay.StartAsync(new Uri(args[at + 1]), args.Contains("--inline-io"));
             await ServeAsync(relay.ChatUrl, () => Task.FromResult(0L));
             return 0;
         }
@@ -92,7 +92,7 @@ internal static class ChildRole
                 var info = GC.GetGCMemoryInfo();
                 var calls = await recordedCalls();
                 Reply(string.Create(CultureInfo.InvariantCulture,
-                    $"@stats allocated={GC.GetTotalAllocatedBytes(precise: true)} cpu_ms={process.TotalProcessorTime.TotalMilliseconds:0.0} working_set={process.WorkingSet64} peak_working_set={process.PeakWorkingSet64} heap={info.HeapSizeBytes} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} calls={calls} cores={Environment.ProcessorCount} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} switches={ContextSwitchCounter.OfThisProcess()}"));
+                    $"@stats allocated={GC.GetTotalAllocatedBytes(precise: true)} cpu_ms={process.TotalProcessorTime.TotalMilliseconds:0.0} working_set={process.WorkingSet64} peak_working_set={process.PeakWorkingSet64} heap={info.HeapSizeBytes} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} calls={calls} cores={Environment.ProcessorCount} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} switches={ContextSwitchCounter.OfThisProcess()} tp_items={ThreadPool.CompletedWorkItemCount}"));
             }
             else
             {

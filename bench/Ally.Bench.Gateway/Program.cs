@@ -16,7 +16,7 @@ using Ally.Bench.Gateway;
 // process the upstream's sockets start the runtime's socket engine before the gateway can ask for inline completions).
 // --through nginx: nginx as a bare reverse proxy in place of Ally's gateway, the floor under any gateway here.
 // --through yarp: YARP's forwarder (Kestrel + HttpClient relaying bytes) in its own process in place of Ally's gateway,
-// the floor under any gateway built on this runtime's HTTP server and client.
+// the floor under any gateway built on this runtime's HTTP server and client (with --inline-io, on the socket threads).
 var roleAt = Array.IndexOf(args, "--role");
 if (roleAt >= 0 && roleAt < args.Length - 1)
 {
@@ -158,7 +158,7 @@ var layout = nginx
     : pin
         ? $"three processes, gateway pinned to core {GatewayCores} ({gatewayIdle!["cores"]:0} core seen), load generator and upstream pinned to core {LoadGeneratorCores}"
         : "three processes (load generator, upstream, gateway), not pinned";
-Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(nginx ? "nginx proxy_pass, no buffering, keep-alive upstream" : yarp ? "YARP forwarder relaying bytes, nothing parsed" : (viaRouter ? "router" : "provider client, no router") + (viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty) + (fileLog ? ", file log at Debug" : ", no log") + (inlineIo ? ", gateway.inline_io" : string.Empty))}{(jitter > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"; upstream think time ±{jitter.TotalMilliseconds:0} ms") : string.Empty)})");
+Line($"# Ally gateway benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription.Trim()}, {Environment.ProcessorCount} cores seen by the load generator, workstation non-concurrent GC, {seconds:0.#} s per run; {layout}; gateway path: {(nginx ? "nginx proxy_pass, no buffering, keep-alive upstream" : yarp ? "YARP forwarder relaying bytes, nothing parsed" + (inlineIo ? ", inline I/O" : string.Empty) : (viaRouter ? "router" : "provider client, no router") + (viaRouter && !recordUsage ? ", no usage store" : viaRouter ? " + usage store" : string.Empty) + (fileLog ? ", file log at Debug" : ", no log") + (inlineIo ? ", gateway.inline_io" : string.Empty))}{(jitter > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"; upstream think time ±{jitter.TotalMilliseconds:0} ms") : string.Empty)})");
 Line();
 
 // In one process the allocations are the whole process's, gateway run minus direct run; split, they are the gateway

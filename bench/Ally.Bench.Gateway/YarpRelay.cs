@@ -29,11 +29,20 @@ internal sealed class YarpRelay : IAsyncDisposable
 
     public Uri ChatUrl { get; }
 
-    public static async Task<YarpRelay> StartAsync(Uri upstream)
+    /// <param name="upstream">The upstream's base address.</param>
+    /// <param name="inlineIo">Whether to run requests on the socket threads, as <c>gateway.inline_io</c> does for Ally's gateway.</param>
+    public static async Task<YarpRelay> StartAsync(Uri upstream, bool inlineIo)
     {
+        if (inlineIo)
+        {
+            // Before the first socket: the runtime reads it once, when its socket engine starts.
+            Environment.SetEnvironmentVariable(Ally.Host.Gateway.GatewayOptions.InlineCompletionsVariable, "1");
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inlineIo);
         builder.Services.AddHttpForwarder();
         var app = builder.Build();
 
