@@ -64,6 +64,9 @@ internal sealed class ChildProcess : IAsyncDisposable
             .Select(pair => pair.Split('='))
             .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
 
+    /// <summary>Gets how many calls the child's usage store holds (0 for a child without one).</summary>
+    public async Task<long> RecordedCallsAsync() => long.Parse((await SendAsync("calls"))["calls ".Length..], CultureInfo.InvariantCulture);
+
     public async ValueTask DisposeAsync()
     {
         try

@@ -374,11 +374,12 @@ else if (gatewayChild is null)
 else
 {
     var end = await gatewayChild.StatsAsync();
+    var calls = await gatewayChild.RecordedCallsAsync();
     Line("## Memory (the gateway process alone)");
     Line();
     Line(string.Create(CultureInfo.InvariantCulture, $"- working set after start-up: {gatewayIdle!["working_set"] / 1048576.0:0.0} MiB; after the runs: {end["working_set"] / 1048576.0:0.0} MiB (peak {end["peak_working_set"] / 1048576.0:0.0} MiB)"));
     Line(string.Create(CultureInfo.InvariantCulture, $"- GC heap after the runs: {end["heap"] / 1048576.0:0.0} MiB; gen0/1/2 collections: {end["gen0"]:0}/{end["gen1"]:0}/{end["gen2"]:0}"));
-    Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded in the usage store: {end["calls"]:0}"));
+    Line(string.Create(CultureInfo.InvariantCulture, $"- calls recorded in the usage store: {calls}"));
 }
 
 return 0;
