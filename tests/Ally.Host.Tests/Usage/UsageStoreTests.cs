@@ -171,9 +171,7 @@ public sealed class UsageStoreTests
         using var folder = new TempFolder();
         var path = folder.Combine("ally.db");
         var clock = new FakeTimeProvider();
-        using var store = new UsageStore(path, clock);
-        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "ok" }, TestContext.Current.CancellationToken);
-        await WaitUntilAsync(() => clock.PendingTimers == 1);
+        using var store = await StoreWithACallInItsWindowAsync(path, clock);
 
         // Then it waits for more calls to share its transaction...
         Assert.Equal(UsageStore.BatchWindow, clock.NextDue);
@@ -190,10 +188,7 @@ public sealed class UsageStoreTests
         // Given a call waiting in the batch window (a clock that never moves: only the flush can end it)
         using var folder = new TempFolder();
         var path = folder.Combine("ally.db");
-        var clock = new FakeTimeProvider();
-        using var store = new UsageStore(path, clock);
-        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "ok" }, TestContext.Current.CancellationToken);
-        await WaitUntilAsync(() => clock.PendingTimers == 1);
+        using var store = await StoreWithACallInItsWindowAsync(path, new FakeTimeProvider());
 
         // When a daily budget's check (or a read) flushes
         await store.FlushAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
@@ -209,9 +204,7 @@ public sealed class UsageStoreTests
         using var folder = new TempFolder();
         var path = folder.Combine("ally.db");
         var clock = new FakeTimeProvider();
-        using var store = new UsageStore(path, clock);
-        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "openai", Outcome = "ok" }, TestContext.Current.CancellationToken);
-        await WaitUntilAsync(() => clock.PendingTimers == 1);
+        using var store = await StoreWithACallInItsWindowAsync(path, clock);
         for (var i = 1; i < 1_500; i++)
         {
             await store.RecordAsync(new UsageRecord { Time = Noon.AddMilliseconds(i), Provider = "openai", Outcome = "ok" }, TestContext.Current.CancellationToken);
@@ -256,6 +249,15 @@ public sealed class UsageStoreTests
 
         // Then
         Assert.Equal(0.25m, spent);
+    }
+
+    /// <summary>A store on <paramref name="clock"/> whose writer waits in its batch window with one call queued.</summary>
+    private static async Task<UsageStore> StoreWithACallInItsWindowAsync(string path, FakeTimeProvider clock)
+    {
+        var store = new UsageStore(path, clock);
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "ok" }, TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => clock.PendingTimers == 1);
+        return store;
     }
 
     private static long CountInFile(string path)
