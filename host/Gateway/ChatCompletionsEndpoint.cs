@@ -161,14 +161,24 @@ internal sealed class ChatCompletionsEndpoint
             started = true;
 
             var unflushed = false;
+            var firstSent = false;
             while (more)
             {
                 var update = updates.Current;
                 unflushed |= WriteUpdate(sse, header, update, call, ref roleSent, ref toolIndex);
                 finishReason = update.FinishReason ?? finishReason;
 
-                // Chunks go out before every wait for the provider, never later; pieces that have already arrived
-                // together leave in one write (one system call) instead of one each.
+                // The first piece leaves at once, before the next is read: it is what the client's time to first
+                // token waits for, and providers often send several pieces in one packet.
+                if (unflushed && !firstSent)
+                {
+                    await sse.FlushAsync(cancellationToken);
+                    unflushed = false;
+                    firstSent = true;
+                }
+
+                // After it, chunks go out before every wait for the provider, never later; pieces that have already
+                // arrived together leave in one write (one system call) instead of one each.
                 var next = updates.MoveNextAsync();
                 if (unflushed && !next.IsCompleted)
                 {

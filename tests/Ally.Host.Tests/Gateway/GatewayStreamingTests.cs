@@ -4,6 +4,7 @@ using System.Text;
 using Ally.Host.Tests.Fakes;
 using Ally.Host.Gateway;
 using Ally.Host.Usage;
+using Microsoft.Extensions.AI;
 using OpenAI.Chat;
 
 namespace Ally.Host.Tests.Gateway;
@@ -45,6 +46,51 @@ public sealed class GatewayStreamingTests
         // Then
         Assert.True(firstSeen.Task.IsCompleted);
         Assert.Equal("Hello", text.ToString());
+    }
+
+    [Fact]
+    public async Task ChatCompletions_PiecesArrivedTogether_FirstLeavesBeforeTheNextIsHandedOver()
+    {
+        // Given a provider client whose second piece came with the first but is handed over (at once, without an
+        // await) only when the client has seen the first: a gateway that read on before sending would wait 10 s
+        using var firstSeen = new ManualResetEventSlim();
+        var handedOverAfterItWasSeen = false;
+        async IAsyncEnumerable<ChatResponseUpdate> Pieces()
+        {
+            await Task.CompletedTask;
+            yield return new ChatResponseUpdate(ChatRole.Assistant, "Hel");
+            handedOverAfterItWasSeen = firstSeen.Wait(TimeSpan.FromSeconds(10));
+            yield return new ChatResponseUpdate(ChatRole.Assistant, "lo") { FinishReason = Microsoft.Extensions.AI.ChatFinishReason.Stop };
+        }
+
+        var provider = new TestChatClient("oai") { GetStreamingResponseAsyncCallback = (_, _, _) => Pieces() };
+        await using var server = await LoopbackServer.StartAsync(FakeUpstreams.OpenAI("unused"), TestContext.Current.CancellationToken);
+        await using var gateway = await TestGateway.StartAsync(
+            new Dictionary<string, (string, LoopbackServer, string, string)> { ["oai"] = ("openai-compatible", server, "FAKE_OPENAI_KEY", "gpt-4o-mini") },
+            cancellationToken: TestContext.Current.CancellationToken,
+            chatClients: new OneClient(provider));
+
+        // When the client reads the stream as it comes
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"oai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync(TestContext.Current.CancellationToken) is { } line)
+        {
+            lines.Add(line);
+            if (line.Contains("\"Hel\"", StringComparison.Ordinal))
+            {
+                firstSeen.Set();
+            }
+        }
+
+        // Then the first piece was out before the second was taken, and the stream is whole
+        Assert.True(handedOverAfterItWasSeen);
+        Assert.Contains(lines, l => l.Contains("\"lo\"", StringComparison.Ordinal));
+        Assert.Equal("data: [DONE]", lines.Last(l => l.Length > 0));
     }
 
     [Fact]
@@ -315,5 +361,11 @@ public sealed class GatewayStreamingTests
         Assert.NotNull(record);
         Assert.Equal("oai", record.Provider);
         Assert.Equal("cancelled", record.Outcome);
+    }
+
+    /// <summary>Hands the gateway one client for every provider and model, in place of the router.</summary>
+    private sealed class OneClient(IChatClient client) : IGatewayClientFactory
+    {
+        public IChatClient Create(string provider, string? model, string session) => client;
     }
 }

@@ -68,12 +68,14 @@ internal sealed class TestGateway : IAsyncDisposable
     };
 
     /// <summary>Starts the gateway. <paramref name="providers"/> maps a provider name to its protocol type and fake server.</summary>
+    /// <param name="chatClients">Where chat clients come from instead of the router, for a test that must control what a client hands over and when.</param>
     public static async Task<TestGateway> StartAsync(
         IReadOnlyDictionary<string, (string Type, LoopbackServer Server, string KeyVariable, string Model)> providers,
         Action<JsonObject>? configure = null,
         IReadOnlyDictionary<string, string>? environment = null,
         CancellationToken cancellationToken = default,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null,
+        IGatewayClientFactory? chatClients = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "ally-gateway-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -121,7 +123,7 @@ internal sealed class TestGateway : IAsyncDisposable
             {
                 Registry = registry,
                 Redactor = new SecretRedactor(values.Values),
-                Clients = new RouterClientFactory(routers),
+                Clients = chatClients ?? new RouterClientFactory(routers),
                 Usage = usage,
                 LoggerFactory = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
             },
