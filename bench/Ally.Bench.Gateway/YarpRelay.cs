@@ -33,11 +33,8 @@ internal sealed class YarpRelay : IAsyncDisposable
     /// <param name="inlineIo">Whether to run requests on the socket threads, as <c>gateway.inline_io</c> does for Ally's gateway.</param>
     public static async Task<YarpRelay> StartAsync(Uri upstream, bool inlineIo)
     {
-        if (inlineIo)
-        {
-            // Before the first socket: the runtime reads it once, when its socket engine starts.
-            Environment.SetEnvironmentVariable(Ally.Host.Gateway.GatewayOptions.InlineCompletionsVariable, "1");
-        }
+        // The process-wide half of inline I/O, as ally serve sets it, before the first socket.
+        Ally.Host.Gateway.GatewayHost.PrepareProcess(new Ally.Host.Gateway.GatewayOptions { InlineIo = inlineIo });
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
