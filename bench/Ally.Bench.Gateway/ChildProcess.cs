@@ -21,9 +21,24 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>Gets the address the child reported when it was ready (the upstream's base, or the gateway's chat URL).</summary>
     public Uri Address { get; }
 
+    public const string GatewayEnvironmentPrefix = "ALLY_BENCH_GATEWAY_";
+
     public static async Task<ChildProcess> StartAsync(string? cpus, params string[] arguments)
     {
         var start = new ProcessStartInfo { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (!arguments.Contains("upstream"))
+        {
+            // ALLY_BENCH_GATEWAY_X=V sets X=V for the gateway's process only (a runtime knob such as DOTNET_GCgen0size),
+            // so that the load generator and the upstream run as they always do.
+            foreach (var entry in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>())
+            {
+                if (entry.Key is string key && key.StartsWith(GatewayEnvironmentPrefix, StringComparison.Ordinal))
+                {
+                    start.Environment[key[GatewayEnvironmentPrefix.Length..]] = entry.Value as string;
+                }
+            }
+        }
+
         var command = SelfCommand(cpus);
         start.FileName = command[0];
         foreach (var argument in command.Skip(1).Concat(arguments))

@@ -92,7 +92,7 @@ internal static class ChildRole
                 process.Refresh();
                 var info = GC.GetGCMemoryInfo();
                 Reply(string.Create(CultureInfo.InvariantCulture,
-                    $"@stats allocated={GC.GetTotalAllocatedBytes(precise: true)} cpu_ms={process.TotalProcessorTime.TotalMilliseconds:0.0} working_set={process.WorkingSet64} peak_working_set={process.PeakWorkingSet64} heap={info.HeapSizeBytes} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} cores={Environment.ProcessorCount} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} switches={ContextSwitchCounter.OfThisProcess()} tp_items={ThreadPool.CompletedWorkItemCount}"));
+                    $"@stats allocated={GC.GetTotalAllocatedBytes(precise: true)} cpu_ms={process.TotalProcessorTime.TotalMilliseconds:0.0} working_set={process.WorkingSet64} peak_working_set={process.PeakWorkingSet64} heap={info.HeapSizeBytes} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} gc_pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0.000} cores={Environment.ProcessorCount} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} switches={ContextSwitchCounter.OfThisProcess()} tp_items={ThreadPool.CompletedWorkItemCount}"));
             }
             else if (command == "calls")
             {
