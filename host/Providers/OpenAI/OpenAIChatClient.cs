@@ -52,13 +52,12 @@ internal sealed class OpenAIChatClient : IChatClient, IModelLister
         try
         {
             using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token);
-            var body = await response.Content.ReadAsStringAsync(linked.Token);
             if (!response.IsSuccessStatusCode)
             {
-                throw FromResponse(response, body);
+                throw FromResponse(response, await response.Content.ReadAsStringAsync(linked.Token));
             }
 
-            using var document = ParseBody(body);
+            using var document = await ParseBodyAsync(response.Content, linked.Token);
             if (OpenAIErrorParser.TryParse(document.RootElement) is { } inBand)
             {
                 throw OpenAIErrorParser.FromInBand(Provider, inBand, _settings.ApiKey);
@@ -321,6 +320,23 @@ internal sealed class OpenAIChatClient : IChatClient, IModelLister
 
     private ProviderException TimedOut(Exception exception) =>
         new(ProviderErrorKind.Timeout, $"{Provider} did not answer within {_settings.Timeout.TotalSeconds:0.###} seconds.", Provider, innerException: exception);
+
+    /// <summary>
+    /// Parses a successful answer from its UTF-8 bytes into pooled memory (a leading byte order mark is skipped); a
+    /// string first would cost twice the body's size and a transcoding pass for every answer.
+    /// </summary>
+    private async Task<JsonDocument> ParseBodyAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+            return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        }
+        catch (JsonException exception)
+        {
+            throw new ProviderException(ProviderErrorKind.ServerError, $"{Provider} sent a response that is not JSON.", Provider, innerException: exception);
+        }
+    }
 
     private JsonDocument ParseBody(string body)
     {

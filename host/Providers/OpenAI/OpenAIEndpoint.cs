@@ -15,6 +15,7 @@ internal sealed class OpenAIEndpoint
     private readonly bool _azure;
     private readonly Uri _baseUrl;
     private Uri? _chatCompletionsUri;
+    private string? _authorization;
 
     public OpenAIEndpoint(ProviderSettings settings, bool azure)
     {
@@ -82,7 +83,8 @@ internal sealed class OpenAIEndpoint
             }
             else
             {
-                headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                // Built once: a header value object per call would be formatted into a new string for every request.
+                headers.TryAddWithoutValidation("Authorization", _authorization ??= "Bearer " + key);
             }
         }
 

@@ -170,6 +170,28 @@ public sealed class OpenAIChatClientErrorTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_SuccessStatusWithPageNotJson_IsServerErrorNamingTheProvider()
+    {
+        // Given a captive portal or misrouted proxy answering 200 with a page
+        await using var server = await LoopbackServer.StartAsync(
+            async c =>
+            {
+                c.Response.ContentType = "text/html";
+                await c.Response.WriteAsync("<html>Sign in to continue</html>", c.RequestAborted);
+            },
+            TestContext.Current.CancellationToken);
+        using var client = OpenAIWire.CreateClient(server);
+
+        // When
+        var exception = await Assert.ThrowsAsync<ProviderException>(() => client.GetResponseAsync("Hi", cancellationToken: TestContext.Current.CancellationToken));
+
+        // Then
+        Assert.Equal(ProviderErrorKind.ServerError, exception.Kind);
+        Assert.Contains("not JSON", exception.Message, StringComparison.Ordinal);
+        Assert.Contains(exception.Provider!, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_KeyEchoedByServer_NeverAppearsInException()
     {
         // Given a server that echoes the key, plainly and masked as OpenAI does

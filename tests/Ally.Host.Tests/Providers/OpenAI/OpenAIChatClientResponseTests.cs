@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ally.Host.Tests.Fakes;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 
 namespace Ally.Host.Tests.Providers.OpenAI;
@@ -210,5 +211,28 @@ public sealed class OpenAIChatClientResponseTests
 
         // Then
         Assert.Equal("I can't help with that.", response.Text);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_Utf8WithByteOrderMark_ReadsTheTextIntact()
+    {
+        // Given a server that starts its UTF-8 body with a byte order mark, and an answer beyond ASCII
+        var body = OpenAIWire.Completion("""{"role":"assistant","content":"Grüße, 世界 👋"}""");
+        await using var server = await LoopbackServer.StartAsync(
+            async c =>
+            {
+                c.Response.ContentType = "application/json; charset=utf-8";
+                await c.Response.Body.WriteAsync(new byte[] { 0xEF, 0xBB, 0xBF }, c.RequestAborted);
+                await c.Response.WriteAsync(body, c.RequestAborted);
+            },
+            TestContext.Current.CancellationToken);
+        using var client = OpenAIWire.CreateClient(server);
+
+        // When
+        var response = await client.GetResponseAsync("Hi", cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then
+        Assert.Equal("Grüße, 世界 👋", response.Text);
+        Assert.Equal(15, response.Usage!.TotalTokenCount);
     }
 }
