@@ -122,18 +122,20 @@ if (args.Contains("--alloc-profile"))
         return 2;
     }
 
+    // --alloc-profile --stream profiles streamed answers instead of whole ones.
+    var (profiledDirect, profiledGateway) = args.Contains("--stream") ? (directStream, gatewayStream) : (directBody, gatewayBody);
     using var profiler = new AllocationProfiler();
-    await load.RunAsync("warmup", gatewayUrl, gatewayBody, ClientKey, 1, TimeSpan.FromSeconds(2));
-    await load.RunAsync("warmup", directUrl, directBody, null, 1, TimeSpan.FromSeconds(1));
+    await load.RunAsync("warmup", gatewayUrl, profiledGateway, ClientKey, 1, TimeSpan.FromSeconds(2));
+    await load.RunAsync("warmup", directUrl, profiledDirect, null, 1, TimeSpan.FromSeconds(1));
     profiler.Start();
-    var direct = await load.RunAsync("direct", directUrl, directBody, null, 1, TimeSpan.FromSeconds(3));
+    var direct = await load.RunAsync("direct", directUrl, profiledDirect, null, 1, TimeSpan.FromSeconds(3));
     foreach (var (type, bytes) in profiler.Stop(25))
     {
         Out(string.Create(CultureInfo.InvariantCulture, $"direct  {bytes / (double)direct.LatenciesMs.Length,8:0} B/req  {type}"));
     }
 
     profiler.Start();
-    var through = await load.RunAsync("gateway", gatewayUrl, gatewayBody, ClientKey, 1, TimeSpan.FromSeconds(3));
+    var through = await load.RunAsync("gateway", gatewayUrl, profiledGateway, ClientKey, 1, TimeSpan.FromSeconds(3));
     foreach (var (type, bytes) in profiler.Stop(40))
     {
         Out(string.Create(CultureInfo.InvariantCulture, $"gateway {bytes / (double)through.LatenciesMs.Length,8:0} B/req  {type}"));

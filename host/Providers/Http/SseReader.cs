@@ -16,17 +16,20 @@ internal readonly record struct SseEvent(string EventType, string Data);
 /// </remarks>
 internal static class SseReader
 {
+    // Events are small (a chunk is a few hundred bytes), and the reader's buffers are allocated for every stream: 1 KiB
+    // of bytes (and 2 KiB of chars) keeps a stream's fixed cost low, and a longer line is still read whole.
+    private const int BufferSize = 1024;
+
     public static async IAsyncEnumerable<SseEvent> ReadAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 4096, leaveOpen: true);
-        string eventType = "message";
-        var data = new StringBuilder();
-        var hasData = false;
-        var rawJson = new StringBuilder();
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: BufferSize, leaveOpen: true);
+        var eventType = "message";
+        var data = new EventData();
+        StringBuilder? rawJson = null;
 
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
-            if (rawJson.Length > 0)
+            if (rawJson is { Length: > 0 })
             {
                 // A bare JSON error may span several lines (pretty-printed); collect until a blank line.
                 if (line.Length == 0)
@@ -44,14 +47,12 @@ internal static class SseReader
 
             if (line.Length == 0)
             {
-                if (hasData)
+                if (data.Any)
                 {
-                    yield return new SseEvent(eventType, data.ToString());
+                    yield return new SseEvent(eventType, data.Take());
                 }
 
                 eventType = "message";
-                data.Clear();
-                hasData = false;
                 continue;
             }
 
@@ -62,52 +63,89 @@ internal static class SseReader
 
             if (line[0] is '{' or '[')
             {
-                if (hasData)
+                if (data.Any)
                 {
-                    yield return new SseEvent(eventType, data.ToString());
+                    yield return new SseEvent(eventType, data.Take());
                     eventType = "message";
-                    data.Clear();
-                    hasData = false;
                 }
 
-                rawJson.Append(line);
+                (rawJson ??= new StringBuilder()).Append(line);
                 continue;
             }
 
             var colon = line.IndexOf(':', StringComparison.Ordinal);
-            var field = colon < 0 ? line : line[..colon];
-            var value = colon < 0 ? string.Empty : line[(colon + 1)..];
-            if (value.Length > 0 && value[0] == ' ')
+            var field = colon < 0 ? line.AsSpan() : line.AsSpan(0, colon);
+            if (field.SequenceEqual("data"))
             {
-                value = value[1..];
+                data.Add(ValueOf(line, colon));
             }
-
-            switch (field)
+            else if (field.SequenceEqual("event"))
             {
-                case "data":
-                    if (hasData)
-                    {
-                        data.Append('\n');
-                    }
-
-                    data.Append(value);
-                    hasData = true;
-                    break;
-                case "event":
-                    eventType = value;
-                    break;
-                default:
-                    break;
+                eventType = ValueOf(line, colon);
             }
         }
 
-        if (rawJson.Length > 0)
+        if (rawJson is { Length: > 0 })
         {
             yield return new SseEvent("raw", rawJson.ToString());
         }
-        else if (hasData)
+        else if (data.Any)
         {
-            yield return new SseEvent(eventType, data.ToString());
+            yield return new SseEvent(eventType, data.Take());
+        }
+    }
+
+    /// <summary>The text after the field's colon, less one leading space (the spec's rule); empty without a colon.</summary>
+    private static string ValueOf(string line, int colon)
+    {
+        if (colon < 0)
+        {
+            return string.Empty;
+        }
+
+        var start = colon + 1;
+        if (start < line.Length && line[start] == ' ')
+        {
+            start++;
+        }
+
+        return line[start..];
+    }
+
+    /// <summary>
+    /// The data lines of the event being read. Nearly every event has one, which is yielded as it was read; only a
+    /// second line brings in a builder to join them.
+    /// </summary>
+    private sealed class EventData
+    {
+        private string? _first;
+        private StringBuilder? _joined;
+
+        public bool Any => _first is not null;
+
+        public void Add(string value)
+        {
+            if (_first is null)
+            {
+                _first = value;
+                return;
+            }
+
+            _joined ??= new StringBuilder();
+            if (_joined.Length == 0)
+            {
+                _joined.Append(_first);
+            }
+
+            _joined.Append('\n').Append(value);
+        }
+
+        public string Take()
+        {
+            var value = _joined is { Length: > 0 } ? _joined.ToString() : _first!;
+            _first = null;
+            _joined?.Clear();
+            return value;
         }
     }
 }

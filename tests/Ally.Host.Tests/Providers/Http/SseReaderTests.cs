@@ -41,4 +41,29 @@ public sealed class SseReaderTests
         // Then it is one event of type "raw" carrying the JSON, for the protocol to read as an in-band error
         Assert.Equal([new SseEvent("raw", "{\"message\":\"boom\"}")], events);
     }
+
+    [Fact]
+    public async Task ReadAsync_FieldEdgeCases_FollowTheSpec()
+    {
+        // Given data with no space after the colon, two leading spaces (one is kept), an empty data line, a field
+        // without a colon, unknown fields, three data lines, and a line longer than the reader's buffer
+        var longValue = new string('x', 5000);
+        var text = "data:a\n\ndata:  b\nid: 7\nretry: 10\n\ndata:\n\ndata\n\nevent: e\ndata: 1\ndata: 2\ndata: 3\n\ndata: " + longValue + "\n\n";
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+
+        // When it is read
+        var events = new List<SseEvent>();
+        await foreach (var item in SseReader.ReadAsync(stream, TestContext.Current.CancellationToken))
+        {
+            events.Add(item);
+        }
+
+        // Then
+        Assert.Equal(
+            [
+                new SseEvent("message", "a"), new SseEvent("message", " b"), new SseEvent("message", string.Empty), new SseEvent("message", string.Empty),
+                new SseEvent("e", "1\n2\n3"), new SseEvent("message", longValue),
+            ],
+            events);
+    }
 }
