@@ -47,6 +47,7 @@ internal sealed class UsageStore : IDisposable
     });
 
     private readonly TimeProvider _timeProvider;
+    private readonly WriterThreadScheduler _writerThread;
     private readonly Task _writer;
     private volatile bool _disposed;
 
@@ -72,7 +73,8 @@ internal sealed class UsageStore : IDisposable
             DefaultTimeout = 30,
         }.ToString();
         Initialise();
-        _writer = Task.Run(DrainAsync);
+        _writerThread = new WriterThreadScheduler("Ally usage writer");
+        _writer = Task.Factory.StartNew(DrainAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _writerThread).Unwrap();
     }
 
     /// <summary>Gets the last error the background writer met, if any (the calls of that batch are lost; later ones are not).</summary>
@@ -297,6 +299,7 @@ internal sealed class UsageStore : IDisposable
         Interlocked.MemoryBarrier();
         Volatile.Read(ref _wake).TrySetResult();
         _writer.GetAwaiter().GetResult();
+        _writerThread.Dispose();
 
         // Pooled connections keep the file open; release them so the file can be moved or deleted.
         using var connection = new SqliteConnection(_connectionString);
@@ -324,9 +327,10 @@ internal sealed class UsageStore : IDisposable
         SqliteConnection? connection = null;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            // No ConfigureAwait(false) here: the continuations stay on the writer's own thread (WriterThreadScheduler).
+            while (await reader.WaitToReadAsync())
             {
-                await WaitForBatchAsync(reader).ConfigureAwait(false);
+                await WaitForBatchAsync(reader);
 
                 // Everything queued by now, a batch per transaction, before the next window.
                 while (reader.TryPeek(out _))
@@ -379,11 +383,18 @@ internal sealed class UsageStore : IDisposable
             return;
         }
 
+        if (_timeProvider == TimeProvider.System)
+        {
+            // A plain timed wait on the writer's own thread: a timer would fire on the thread pool and wake it.
+            wake.Task.Wait(BatchWindow);
+            return;
+        }
+
         using var windowEnded = new CancellationTokenSource();
         var window = Task.Delay(BatchWindow, _timeProvider, windowEnded.Token);
-        if (await Task.WhenAny(window, wake.Task).ConfigureAwait(false) != window)
+        if (await Task.WhenAny(window, wake.Task) != window)
         {
-            await windowEnded.CancelAsync().ConfigureAwait(false);
+            await windowEnded.CancelAsync();
         }
     }
 

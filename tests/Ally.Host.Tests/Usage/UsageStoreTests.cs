@@ -183,6 +183,21 @@ public sealed class UsageStoreTests
     }
 
     [Fact]
+    public async Task RecordAsync_WithoutFlushOnTheSystemClock_IsWrittenWhenTheWindowEnds()
+    {
+        // Given a store on the real clock (whose window is a timed wait on the writer's thread, not a timer)
+        using var folder = new TempFolder();
+        var path = folder.Combine("ally.db");
+        using var store = new UsageStore(path);
+
+        // When a call is recorded and nobody flushes
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "ok" }, TestContext.Current.CancellationToken);
+
+        // Then another process sees it once the window has passed
+        await WaitUntilAsync(() => CountInFile(path) == 1);
+    }
+
+    [Fact]
     public async Task FlushAsync_DuringTheBatchWindow_WritesAtOnce()
     {
         // Given a call waiting in the batch window (a clock that never moves: only the flush can end it)
@@ -252,6 +267,28 @@ public sealed class UsageStoreTests
     }
 
     /// <summary>A store on <paramref name="clock"/> whose writer waits in its batch window with one call queued.</summary>
+    [Fact]
+    public async Task RecordAsync_TheWriterWaitsAndWritesOnItsOwnThread_NeverOnThePool()
+    {
+        // Given a store whose clock notes which thread starts each batch window
+        using var folder = new TempFolder();
+        var path = folder.Combine("ally.db");
+        var clock = new ThreadNotingClock();
+        using var store = new UsageStore(path, clock);
+
+        // When a call is recorded, its window ends and is written, and a second call opens the next window
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "ok" }, TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => clock.Inner.PendingTimers == 1);
+        clock.Inner.Advance(UsageStore.BatchWindow);
+        await WaitUntilAsync(() => CountInFile(path) == 1);
+        await store.RecordAsync(new UsageRecord { Time = Noon, Provider = "groq", Outcome = "ok" }, TestContext.Current.CancellationToken);
+        await WaitUntilAsync(() => clock.Inner.PendingTimers == 1);
+
+        // Then both windows began on the writer's own thread: thread-pool workers woken for the writer spin and
+        // compete with a gateway's calls on the socket threads
+        Assert.Equal(["Ally usage writer", "Ally usage writer"], clock.Starters);
+    }
+
     private static async Task<UsageStore> StoreWithACallInItsWindowAsync(string path, FakeTimeProvider clock)
     {
         var store = new UsageStore(path, clock);
@@ -276,6 +313,41 @@ public sealed class UsageStoreTests
         {
             Assert.True(waited < 30_000, "the usage writer did not get there within 30 s");
             await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>A <see cref="FakeTimeProvider"/> that notes the thread creating each timer (a pool thread as "pool").</summary>
+    private sealed class ThreadNotingClock : TimeProvider
+    {
+        private readonly List<string> _starters = [];
+
+        public FakeTimeProvider Inner { get; } = new();
+
+        public IReadOnlyList<string> Starters
+        {
+            get
+            {
+                lock (_starters)
+                {
+                    return [.. _starters];
+                }
+            }
+        }
+
+        public override DateTimeOffset GetUtcNow() => Inner.GetUtcNow();
+
+        public override long GetTimestamp() => Inner.GetTimestamp();
+
+        public override long TimestampFrequency => Inner.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (_starters)
+            {
+                _starters.Add(Thread.CurrentThread.IsThreadPoolThread ? "pool" : Thread.CurrentThread.Name ?? "unnamed");
+            }
+
+            return Inner.CreateTimer(callback, state, dueTime, period);
         }
     }
 }
