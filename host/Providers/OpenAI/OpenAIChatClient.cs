@@ -334,9 +334,12 @@ internal sealed class OpenAIChatClient : IChatClient, IModelLister
         }
         catch (JsonException exception)
         {
-            throw new ProviderException(ProviderErrorKind.ServerError, $"{Provider} sent a response that is not JSON.", Provider, innerException: exception);
+            throw NotJson(exception);
         }
     }
+
+    private ProviderException NotJson(JsonException exception) =>
+        new(ProviderErrorKind.ServerError, $"{Provider} sent a response that is not JSON.", Provider, innerException: exception);
 
     private JsonDocument ParseBody(string body)
     {
@@ -346,7 +349,7 @@ internal sealed class OpenAIChatClient : IChatClient, IModelLister
         }
         catch (JsonException exception)
         {
-            throw new ProviderException(ProviderErrorKind.ServerError, $"{Provider} sent a response that is not JSON.", Provider, innerException: exception);
+            throw NotJson(exception);
         }
     }
 
