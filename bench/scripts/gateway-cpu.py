@@ -8,7 +8,9 @@ as child processes, driven by plain Python HTTP clients with a 10 ms pause betwe
     python3 bench/scripts/gateway-cpu.py yarp [--inline-io]
 
 Environment: CONCURRENCY (default 16), REQUESTS (default 8000, measured after 3000 of warm-up), STREAM=1 for
-streamed answers, PERF=1 to record the measured window with `perf record -g` into /tmp/perf-<role>.data (start the
+streamed answers, STRACE=1 to count the
+gateway's system calls per request in the measured window (strace -c; slows the gateway, so its CPU figures are
+not comparable), PERF=1 to record the measured window with `perf record -g` into /tmp/perf-<role>.data (start the
 script with DOTNET_PerfMapEnabled=1 to name .NET methods), GATEWAY_ENV="NAME=VALUE ..." for the gateway's process
 only (for example DOTNET_GCgen0size=0x2000000).
 """
@@ -101,6 +103,10 @@ perf = None
 if os.environ.get("PERF") == "1":
     perf = subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-p", str(gateway.pid), "-o", f"/tmp/perf-{kind}.data"], stderr=subprocess.DEVNULL)
     time.sleep(2)
+strace = None
+if os.environ.get("STRACE") == "1":
+    strace = subprocess.Popen(["strace", "-f", "-c", "-p", str(gateway.pid), "-o", f"/tmp/strace-{kind}.txt"], stderr=subprocess.DEVNULL)
+    time.sleep(2)
 
 before, ticks_before, switches_before, started = stats(), cpu_ticks(), switches(), time.time()
 done = drive(requests)
@@ -108,6 +114,14 @@ after, ticks_after, switches_after, ended = stats(), cpu_ticks(), switches(), ti
 if perf:
     perf.send_signal(2)
     perf.wait()
+if strace:
+    strace.send_signal(2)
+    strace.wait()
+    print(f"  system calls per request ({done} requests, /tmp/strace-{kind}.txt):")
+    for line in open(f"/tmp/strace-{kind}.txt").read().splitlines()[2:]:
+        parts = line.split()
+        if len(parts) >= 5 and parts[3].isdigit() and parts[-1] != "total":
+            print(f"    {parts[-1]} {int(parts[3]) / done:.2f}")
 
 hz = os.sysconf("SC_CLK_TCK")
 delta = {k: after[k] - before[k] for k in after}
