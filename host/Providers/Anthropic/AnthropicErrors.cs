@@ -18,6 +18,11 @@ internal static class AnthropicErrors
         CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
+        if (HttpErrorClassifier.Redirect(provider, status, response.Headers, response.RequestMessage?.RequestUri) is { } moved)
+        {
+            return moved;
+        }
+
         string body;
         try
         {

@@ -55,7 +55,7 @@ internal sealed class GeminiChatClient : IChatClient, IModelLister
             var text = await response.Content.ReadAsStringAsync(linked.Token);
             if (!response.IsSuccessStatusCode)
             {
-                throw GeminiErrors.FromHttp(Provider, (int)response.StatusCode, response.ReasonPhrase, text, response.Headers, Now, _settings.ApiKey);
+                throw HttpError(response, text);
             }
 
             if (GeminiJson.TryParse(text) is not JsonObject root)
@@ -154,7 +154,7 @@ internal sealed class GeminiChatClient : IChatClient, IModelLister
                 var text = await response.Content.ReadAsStringAsync(linked.Token);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw GeminiErrors.FromHttp(Provider, (int)response.StatusCode, response.ReasonPhrase, text, response.Headers, Now, _settings.ApiKey);
+                    throw HttpError(response, text);
                 }
 
                 var root = GeminiJson.TryParse(text) as JsonObject
@@ -194,6 +194,10 @@ internal sealed class GeminiChatClient : IChatClient, IModelLister
 
     private DateTimeOffset Now => _timeProvider.GetUtcNow();
 
+    private ProviderException HttpError(HttpResponseMessage response, string text) =>
+        HttpErrorClassifier.Redirect(Provider, (int)response.StatusCode, response.Headers, response.RequestMessage?.RequestUri) ??
+        GeminiErrors.FromHttp(Provider, (int)response.StatusCode, response.ReasonPhrase, text, response.Headers, Now, _settings.ApiKey);
+
     private async Task<HttpResponseMessage> SendStreamingAsync(string url, JsonObject body, CancellationToken token, CancellationToken callerToken)
     {
         HttpResponseMessage? response = null;
@@ -207,7 +211,7 @@ internal sealed class GeminiChatClient : IChatClient, IModelLister
             }
 
             var text = await response.Content.ReadAsStringAsync(token);
-            throw GeminiErrors.FromHttp(Provider, (int)response.StatusCode, response.ReasonPhrase, text, response.Headers, Now, _settings.ApiKey);
+            throw HttpError(response, text);
         }
         catch (OperationCanceledException exception) when (!callerToken.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using Ally.Abstractions;
 
 namespace Ally.Host.Providers.Http;
@@ -62,9 +63,38 @@ internal static class HttpErrorClassifier
             503 or 529 => ProviderErrorKind.Overloaded,
             >= 500 => ProviderErrorKind.ServerError,
             400 or 409 or 422 => ProviderErrorKind.InvalidRequest,
+            >= 300 and < 400 => ProviderErrorKind.NotFound,
             _ => ProviderErrorKind.Unknown,
         };
     }
+
+    /// <summary>
+    /// Builds the error for a redirect (3xx), which the built-in providers do not follow: it names the new address
+    /// and the setting to change, since following it would have dropped the API key. Returns <see langword="null"/>
+    /// for any other status. The kind is <see cref="ProviderErrorKind.NotFound"/>: the call is not retried, and a
+    /// fallback takes it.
+    /// </summary>
+    public static ProviderException? Redirect(string provider, int status, HttpResponseHeaders? headers, Uri? requestUri)
+    {
+        if (status is < 300 or >= 400)
+        {
+            return null;
+        }
+
+        var location = headers?.Location is { } target
+            ? (target.IsAbsoluteUri || requestUri is null ? target : new Uri(requestUri, target))
+            : null;
+        var where = location is null ? "another address (no Location header)" : ShowAddress(location);
+        return new ProviderException(
+            ProviderErrorKind.NotFound,
+            $"{provider} answered HTTP {status}, moved to {where}. Ally does not follow redirects, which would drop the API key: set base_url for '{provider}' in config.json (providers.{provider}.base_url) to the new address.",
+            provider,
+            status);
+    }
+
+    // Only scheme, host, port and path: a query string may carry a key (Gemini's ?key=).
+    private static string ShowAddress(Uri address) =>
+        address.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
     /// <summary>Classifies an exception thrown by <see cref="HttpClient"/> itself (no response).</summary>
     public static ProviderException FromTransport(string provider, Exception exception, bool afterFirstPiece, string? partialText) =>

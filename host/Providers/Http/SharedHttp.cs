@@ -4,8 +4,11 @@ namespace Ally.Host.Providers.Http;
 
 /// <summary>The one connection pool every built-in provider shares, so that repeated calls reuse connections.</summary>
 /// <remarks>
-/// Timeouts are not set here: the client's own per-call timeout and the router's timeouts cancel calls, since a
-/// streamed answer may legitimately run longer than any fixed HttpClient.Timeout.
+/// <para>Timeouts are not set here: the client's own per-call timeout and the router's timeouts cancel calls, since a
+/// streamed answer may legitimately run longer than any fixed HttpClient.Timeout.</para>
+/// <para>Redirects are not followed: following one drops the API key (and turns a POST into a GET for 301 and 302),
+/// so the provider would answer 401 or 405 and the user would look for the fault in the wrong place. A 3xx becomes
+/// an error that names the new address instead (<see cref="HttpErrorClassifier.Redirect"/>).</para>
 /// </remarks>
 internal static class SharedHttp
 {
@@ -14,6 +17,7 @@ internal static class SharedHttp
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
         AutomaticDecompression = DecompressionMethods.All,
+        AllowAutoRedirect = false,
         ConnectTimeout = TimeSpan.FromSeconds(15),
         MaxConnectionsPerServer = 256,
     })

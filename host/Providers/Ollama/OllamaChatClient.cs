@@ -410,6 +410,11 @@ internal sealed class OllamaChatClient : IChatClient, IModelLister
     private async Task<ProviderException> HttpErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
+        if (HttpErrorClassifier.Redirect(_settings.Name, status, response.Headers, response.RequestMessage?.RequestUri) is { } moved)
+        {
+            return moved;
+        }
+
         string body;
         try
         {

@@ -316,6 +316,7 @@ internal sealed class OpenAIChatClient : IChatClient, IModelLister
     }
 
     private ProviderException FromResponse(HttpResponseMessage response, string body) =>
+        HttpErrorClassifier.Redirect(Provider, (int)response.StatusCode, response.Headers, response.RequestMessage?.RequestUri) ??
         OpenAIErrorParser.FromResponse(Provider, response.StatusCode, response.ReasonPhrase, response.Headers, body, _timeProvider.GetUtcNow(), _settings.ApiKey);
 
     private ProviderException TimedOut(Exception exception) =>
