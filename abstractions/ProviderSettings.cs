@@ -31,7 +31,10 @@ public sealed record ProviderSettings
         new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Gets an HTTP client the host offers for connection reuse, or <see langword="null"/> to create one.</summary>
-    /// <remarks>The host owns this client; a plugin must not dispose it.</remarks>
+    /// <remarks>
+    /// The host owns this client; a plugin must not dispose it. It does not follow redirects (following one would
+    /// drop the <c>Authorization</c> header): a 3xx response reaches the plugin as it is.
+    /// </remarks>
     public HttpClient? HttpClient { get; init; }
 
     /// <summary>Gets a value by name from <see cref="Values"/>.</summary>

@@ -28,7 +28,7 @@ internal static class AgentComposition
             Clients = services.GetRequiredService<IChatClientProvider>(),
             Registry = context.Registry,
             ToolSettings = ToolSettings.From(context.Config),
-            Tools = AgentTools.Create(workspace, shell, SharedHttp.Client),
+            Tools = AgentTools.Create(workspace, shell, SharedHttp.Web),
             Shell = shell,
             Sessions = services.GetRequiredService<SessionStore>(),
             Usage = services.GetService<Usage.UsageStore>(),

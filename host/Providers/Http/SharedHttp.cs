@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Ally.Host.Providers.Http;
 
-/// <summary>The one connection pool every built-in provider shares, so that repeated calls reuse connections.</summary>
+/// <summary>The connection pools of Ally's HTTP calls: one every built-in provider shares, so that repeated calls reuse connections, and one for the agent's web tools.</summary>
 /// <remarks>
 /// <para>Timeouts are not set here: the client's own per-call timeout and the router's timeouts cancel calls, since a
 /// streamed answer may legitimately run longer than any fixed HttpClient.Timeout.</para>
@@ -20,6 +20,18 @@ internal static class SharedHttp
         AllowAutoRedirect = false,
         ConnectTimeout = TimeSpan.FromSeconds(15),
         MaxConnectionsPerServer = 256,
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    /// <summary>The connection pool of the agent's web tools, which follows redirects: pages move, and no key is sent.</summary>
+    public static HttpClient Web { get; } = new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        AutomaticDecompression = DecompressionMethods.All,
+        ConnectTimeout = TimeSpan.FromSeconds(15),
     })
     {
         Timeout = Timeout.InfiniteTimeSpan,

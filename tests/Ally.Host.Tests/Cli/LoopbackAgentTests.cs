@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ally.Host.Tests.Fakes;
 using Ally.Host.Tests.Providers.OpenAI;
+using Microsoft.AspNetCore.Http;
 
 namespace Ally.Host.Tests.Cli;
 
@@ -47,6 +48,56 @@ public sealed class LoopbackAgentTests
         var toolMessage = second.RootElement.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("role").GetString() == "tool");
         Assert.Equal("call_1", toolMessage.GetProperty("tool_call_id").GetString());
         Assert.Contains("hello from the file", toolMessage.GetProperty("content").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prompt_FetchUrlOfAPageThatMoved_TheToolFollowsTheRedirect()
+    {
+        // Given a server that is both an OpenAI-compatible provider asking for fetch_url and a web page that moved
+        // (the providers' connection pool does not follow redirects, so the agent's web tool must not use it)
+        LoopbackServer? self = null;
+        await using var server = await LoopbackServer.StartAsync(
+            async c =>
+            {
+                if (c.Request.Path == "/old")
+                {
+                    c.Response.Redirect("/new", permanent: true);
+                    return;
+                }
+
+                if (c.Request.Path == "/new")
+                {
+                    c.Response.ContentType = "text/plain";
+                    await c.Response.WriteAsync("the page moved here", c.RequestAborted);
+                    return;
+                }
+
+                var arguments = JsonSerializer.Serialize(JsonSerializer.Serialize(new { url = self!.BaseAddress + "old" }));
+                await OpenAIWire.WriteSseAsync(c, ReadsToolResult(c)
+                    ? OpenAIWire.Sse(OpenAIWire.Chunk("""{"role":"assistant","content":"Done."}"""), OpenAIWire.Chunk("{}", "stop"))
+                    : OpenAIWire.Sse(
+                        OpenAIWire.Chunk($$$"""{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"fetch_url","arguments":{{{arguments}}}}}]}"""),
+                        OpenAIWire.Chunk("{}", "tool_calls")));
+            },
+            TestContext.Current.CancellationToken);
+        self = server;
+        using var cli = new CliRunner($$"""
+            {
+              "provider": "loop",
+              "providers": { "loop": { "type": "openai-compatible", "base_url": "{{server.BaseAddress}}v1", "default_model": "loop-model" } },
+              "tools": { "allow": ["fetch_url"] }
+            }
+            """);
+
+        // When
+        var (code, _, stderr) = await cli.RunAsync(["-p", "what is on the old page?", "-d", cli.Work]);
+
+        // Then the tool followed the redirect and sent the moved page's text back to the model
+        Assert.True(code == 0, stderr);
+        Assert.Contains("/new", server.Requests.Select(r => r.PathAndQuery));
+        using var second = JsonDocument.Parse(server.Requests.Last(r => r.PathAndQuery.StartsWith("/v1", StringComparison.Ordinal)).Body);
+        var toolMessage = second.RootElement.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("role").GetString() == "tool");
+        Assert.Contains("the page moved here", toolMessage.GetProperty("content").GetString(), StringComparison.Ordinal);
     }
 
     private static bool ReadsToolResult(Microsoft.AspNetCore.Http.HttpContext context)

@@ -1,4 +1,5 @@
 using Ally.Host.Agent.Tools;
+using Ally.Host.Providers.Http;
 using Ally.Host.Tests.Fakes;
 using Microsoft.AspNetCore.Http;
 
@@ -27,6 +28,32 @@ public sealed class WebToolsTests
         Assert.Contains("Fish & chips", text, StringComparison.Ordinal);
         Assert.DoesNotContain("var x", text, StringComparison.Ordinal);
         Assert.DoesNotContain("<p>", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FetchUrl_WithTheAgentsPool_FollowsRedirect()
+    {
+        // Given a page that moved (the providers' pool does not follow redirects; the web tools' pool must)
+        await using var server = await LoopbackServer.StartAsync(
+            async c =>
+            {
+                if (c.Request.Path == "/old")
+                {
+                    c.Response.Redirect("/new", permanent: true);
+                    return;
+                }
+
+                c.Response.ContentType = "text/plain";
+                await c.Response.WriteAsync("moved here", c.RequestAborted);
+            },
+            TestContext.Current.CancellationToken);
+
+        // When the agent's web pool fetches the old address
+        var text = await new WebTools(SharedHttp.Web).FetchUrl(server.BaseAddress + "old", TestContext.Current.CancellationToken);
+
+        // Then the tool read the page at the new one
+        Assert.Contains("moved here", text, StringComparison.Ordinal);
+        Assert.Equal(["/old", "/new"], server.Requests.Select(r => r.PathAndQuery));
     }
 
     [Fact]
