@@ -63,7 +63,6 @@ internal static class HttpErrorClassifier
             503 or 529 => ProviderErrorKind.Overloaded,
             >= 500 => ProviderErrorKind.ServerError,
             400 or 409 or 422 => ProviderErrorKind.InvalidRequest,
-            >= 300 and < 400 => ProviderErrorKind.NotFound,
             _ => ProviderErrorKind.Unknown,
         };
     }
